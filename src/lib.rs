@@ -1,0 +1,17 @@
+//! pgcdc: a native PostgreSQL change-data-capture engine.
+//!
+//! pgcdc reads a PostgreSQL logical replication slot with the `pgoutput` plugin and delivers every
+//! committed change, in commit order, to its sinks. Its output is compatible with Debezium's
+//! PostgreSQL connector, so existing consumers keep working.
+//!
+//! The binary `pgcdc` is a thin command-line shell over this library:
+//!
+//! - [`localpg`]: throwaway local PostgreSQL clusters for the quickstart, benchmarks and tests.
+//! - [`quickstart`]: the `pgcdc quickstart` demo.
+//! - [`sql`]: quoting for the SQL text pgcdc builds.
+//!
+//! The `pgoutput` crate decodes the replication protocol itself.
+
+pub mod localpg;
+pub mod quickstart;
+pub mod sql;
