@@ -250,17 +250,18 @@ impl Cluster {
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
-    /// Runs `sql` with `psql` as the `postgres` superuser in `database` and returns what it
-    /// printed (unaligned, tuples only), stopping at the first error.
+    /// Runs the SQL script `sql` with `psql` as the `postgres` superuser in `database`, one
+    /// statement after the other (so `BEGIN` ... `PREPARE TRANSACTION` and `VACUUM` work), and
+    /// returns what it printed (unaligned, tuples only). Stops at the first error.
     pub fn psql(&self, database: &str, sql: &str) -> Result<String, LocalPgError> {
         let program = self.config.install.program("psql");
         let mut command = Command::new(&program);
         command
             .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
             .args(["-h", self.host(), "-p", &self.port.to_string()])
-            .args(["-U", "postgres", "-d", database, "-c", sql]);
+            .args(["-U", "postgres", "-d", database, "-f", "-"]);
         clear_libpq_env(&mut command);
-        run(command, &program)
+        run_with_input(command, &program, sql.as_bytes())
     }
 
     /// Creates a database.
@@ -504,14 +505,31 @@ fn free_port(log_path: &Path) -> Result<u16, LocalPgError> {
         .map_err(|e| LocalPgError::io("finding a free port for", log_path, e))
 }
 
-fn run(mut command: Command, program: &Path) -> Result<String, LocalPgError> {
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| LocalPgError::Spawn {
-            program: program.display().to_string(),
-            source,
-        })?;
+fn run(command: Command, program: &Path) -> Result<String, LocalPgError> {
+    run_with_input(command, program, &[])
+}
+
+fn run_with_input(
+    mut command: Command,
+    program: &Path,
+    input: &[u8],
+) -> Result<String, LocalPgError> {
+    use std::io::Write as _;
+    let spawn_error = |source| LocalPgError::Spawn {
+        program: program.display().to_string(),
+        source,
+    };
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn_error)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // The program may stop reading early (on an error); what it says is in its output.
+        let _ = stdin.write_all(input);
+    }
+    let output = child.wait_with_output().map_err(spawn_error)?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     if output.status.success() {
         Ok(stdout)
