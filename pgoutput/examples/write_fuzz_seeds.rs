@@ -31,8 +31,8 @@ use pgoutput::{
 
 /// Most messages per `decode_message` seed cut from a capture.
 const MESSAGES_PER_SEED: usize = 16;
-/// Most frames kept from one capture file, for each target.
-const FRAMES_PER_CAPTURE: usize = 512;
+/// Most consecutive Inserts kept from a capture.
+const INSERTS_IN_A_ROW: usize = 4;
 /// Largest input kept as a seed; libFuzzer's default `-max_len` is far below.
 const MAX_SEED_LEN: usize = 64 * 1024;
 
@@ -133,31 +133,41 @@ fn main() -> Result<(), Box<dyn Error>> {
     frames.add(&buf)?;
     files.add(&samples::capture_file())?;
 
-    // From captures of real servers.
+    // From captures of real servers, with long runs of Inserts cut short so
+    // that the rarer messages further on are kept.
     for path in &captures {
         let data = Bytes::from(fs::read(path)?);
-        let reader =
-            CaptureReader::new(data.clone()).map_err(|e| format!("{}: {e}", path.display()))?;
+        let reader = CaptureReader::new(data).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut kept = BytesMut::new();
         capture::write_header(&mut kept);
         let mut payloads = Vec::new();
-        for frame in reader.take(FRAMES_PER_CAPTURE) {
+        let mut inserts_in_a_row = 0;
+        for frame in reader {
             let frame = frame.map_err(|e| format!("{}: {e}", path.display()))?;
-            frames.add(&frame)?;
-            capture::write_frame(&mut kept, &frame)?;
-            if let Ok(ReplicationMessage::XLogData(xlog)) = ReplicationMessage::decode(frame) {
-                payloads.push(xlog.data);
+            let Ok(ReplicationMessage::XLogData(xlog)) = ReplicationMessage::decode(frame.clone())
+            else {
+                frames.add(&frame)?;
+                continue;
+            };
+            if xlog.data.first() == Some(&b'I') {
+                inserts_in_a_row += 1;
+                if inserts_in_a_row > INSERTS_IN_A_ROW {
+                    continue;
+                }
+            } else {
+                inserts_in_a_row = 0;
             }
+            frames.add(&frame)?;
+            if kept.len() + 4 + frame.len() <= MAX_SEED_LEN {
+                capture::write_frame(&mut kept, &frame)?;
+            }
+            payloads.push(xlog.data);
         }
         // Consecutive messages keep streamed blocks together most of the time.
         for chunk in payloads.chunks(MESSAGES_PER_SEED) {
             messages.add(&message_seed(chunk.iter().map(|m| &m[..])))?;
         }
-        files.add(if data.len() <= MAX_SEED_LEN {
-            &data
-        } else {
-            &kept
-        })?;
+        files.add(&kept)?;
     }
 
     for corpus in [&messages, &frames, &files] {
