@@ -6,12 +6,14 @@
 //!
 //! The binary `pgcdc` is a thin command-line shell over this library:
 //!
+//! - [`bench`]: the reference workloads of the benchmarks.
 //! - [`localpg`]: throwaway local PostgreSQL clusters for the quickstart, benchmarks and tests.
 //! - [`quickstart`]: the `pgcdc quickstart` demo.
 //! - [`sql`]: quoting for the SQL text pgcdc builds.
 //!
 //! The `pgoutput` crate decodes the replication protocol itself.
 
+pub mod bench;
 pub mod localpg;
 pub mod quickstart;
 pub mod sql;

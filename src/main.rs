@@ -17,6 +17,8 @@ struct Cli {
 enum Command {
     /// Start a throwaway local PostgreSQL, make a few changes and show what pgcdc captures.
     Quickstart(pgcdc::quickstart::Options),
+    /// Measure on a throwaway PostgreSQL: pg_recvlogical's drain rate and pgcdc's decoding rate.
+    Bench(pgcdc::bench::run::Options),
 }
 
 fn main() -> ExitCode {
@@ -39,7 +41,11 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Quickstart(options) => pgcdc::quickstart::run(options).await,
+            Command::Quickstart(options) => pgcdc::quickstart::run(options)
+                .await
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error>),
+            Command::Bench(options) => pgcdc::bench::run::run(&options)
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error>),
         }
     });
     match result {

@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
-use pgcdc_testkit::capture::{PgoutputOptions, capture_file, get_binary_changes, xlog_frames};
+use pgcdc::localpg::decoding::{PgoutputOptions, capture_file, get_binary_changes, xlog_frames};
 use pgcdc_testkit::{PgVersion, TestCluster, config, start_with};
 use pgoutput::{Decoder, Lsn, Message, OldTuple, TupleData};
 
@@ -127,13 +127,11 @@ fn readings(major: u32) -> Vec<Reading> {
     list
 }
 
+/// What one slot gave: the reading's name, its options and the messages.
+type Captured = Vec<(&'static str, PgoutputOptions, Vec<(Lsn, Bytes)>)>;
+
 /// Runs the workload once and reads it through every slot.
-fn capture_all(
-    version: PgVersion,
-) -> (
-    TestCluster,
-    Vec<(&'static str, PgoutputOptions, Vec<(Lsn, Bytes)>)>,
-) {
+fn capture_all(version: PgVersion) -> (TestCluster, Captured) {
     let pg = start_with(
         config(version)
             .setting("max_prepared_transactions", "10")
@@ -157,7 +155,8 @@ fn capture_all(
         .into_iter()
         .map(|reading| {
             let messages =
-                get_binary_changes(&pg, "postgres", &slot_name(reading.name), &reading.options);
+                get_binary_changes(&pg, "postgres", &slot_name(reading.name), &reading.options)
+                    .unwrap();
             (reading.name, reading.options, messages)
         })
         .collect();
@@ -301,7 +300,7 @@ fn write_fixtures_when_asked() {
             .join(format!("pgoutput/tests/data/pg{}", version.major()));
         std::fs::create_dir_all(&dir).unwrap();
         for (name, _, messages) in captured {
-            let file = capture_file(&xlog_frames(&messages));
+            let file = capture_file(&xlog_frames(&messages)).unwrap();
             std::fs::write(dir.join(format!("{name}.pgcdcraw")), file).unwrap();
         }
     }

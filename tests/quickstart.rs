@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use pgcdc_testkit::PgVersion;
-
 pgcdc_testkit::pg_test! {
     async fn quickstart_shows_the_captured_changes(version: PgVersion) {
         let install = version.installation();

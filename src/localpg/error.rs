@@ -79,6 +79,14 @@ pub enum LocalPgError {
         /// Where its binaries are.
         bin_dir: PathBuf,
     },
+    /// A program printed something that cannot be read.
+    #[error("unexpected output from {program}: {output}")]
+    UnexpectedOutput {
+        /// The program.
+        program: String,
+        /// The start of what it printed.
+        output: String,
+    },
     /// `postgres --version` printed something unexpected.
     #[error("cannot read the PostgreSQL version from `{output}` ({program})")]
     UnknownVersion {

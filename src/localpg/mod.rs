@@ -22,6 +22,7 @@
 //! ```
 
 mod cluster;
+pub mod decoding;
 mod error;
 mod install;
 mod os_user;

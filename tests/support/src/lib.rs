@@ -19,7 +19,6 @@ use std::ops::{Deref, DerefMut};
 
 pub use pgcdc::localpg::{AuthMethod, Cluster, ClusterConfig, Installation, RoleSpec, TlsFiles};
 
-pub mod capture;
 pub mod tls;
 
 /// A PostgreSQL major version the tests run against.

@@ -1,10 +1,12 @@
-//! Real pgoutput bytes from a throwaway cluster, through the SQL interface of logical decoding
-//! (`pg_logical_slot_get_binary_changes`), wrapped as the XLogData frames a walsender sends.
+//! Reading a slot through the SQL interface of logical decoding
+//! (`pg_logical_slot_get_binary_changes`): real pgoutput bytes without a replication connection,
+//! for tests, benchmarks and the quickstart. The messages can be wrapped as the XLogData frames
+//! a walsender sends and written in the capture format of [`pgoutput::capture`].
 
 use bytes::{Bytes, BytesMut};
 use pgoutput::{Lsn, ReplicationMessage, XLogData};
 
-use crate::Cluster;
+use super::{Cluster, LocalPgError};
 
 /// The pgoutput options a slot is read with.
 #[derive(Debug, Clone)]
@@ -60,25 +62,26 @@ impl PgoutputOptions {
 /// Consumes everything in `slot` (of database `database`) and returns each pgoutput message with
 /// the LSN the server reports for it.
 pub fn get_binary_changes(
-    pg: &Cluster,
+    cluster: &Cluster,
     database: &str,
     slot: &str,
     options: &PgoutputOptions,
-) -> Vec<(Lsn, Bytes)> {
+) -> Result<Vec<(Lsn, Bytes)>, LocalPgError> {
     let sql = format!(
-        "SELECT lsn, data FROM pg_logical_slot_get_binary_changes('{slot}', NULL, NULL, {})",
+        "SELECT lsn, data FROM pg_logical_slot_get_binary_changes({}, NULL, NULL, {})",
+        crate::sql::quote_literal(slot),
         options.sql_arguments()
     );
-    let out = pg
-        .psql(database, &sql)
-        .unwrap_or_else(|e| panic!("reading slot {slot}: {e}"));
+    let out = cluster.psql(database, &sql)?;
     out.lines()
         .filter(|line| !line.is_empty())
         .map(|line| {
-            let (lsn, hex) = line
-                .split_once("|\\x")
-                .unwrap_or_else(|| panic!("unexpected psql line {line:?}"));
-            (lsn.parse().expect("lsn"), Bytes::from(decode_hex(hex)))
+            line.split_once("|\\x")
+                .and_then(|(lsn, hex)| Some((lsn.parse().ok()?, Bytes::from(decode_hex(hex)?))))
+                .ok_or_else(|| LocalPgError::UnexpectedOutput {
+                    program: "psql".to_owned(),
+                    output: line.chars().take(200).collect(),
+                })
         })
         .collect()
 }
@@ -102,24 +105,25 @@ pub fn xlog_frames(messages: &[(Lsn, Bytes)]) -> Vec<Bytes> {
 }
 
 /// The frames as a capture file (`pgoutput::capture` format).
-pub fn capture_file(frames: &[Bytes]) -> Vec<u8> {
+pub fn capture_file(frames: &[Bytes]) -> Result<Vec<u8>, pgoutput::capture::CaptureError> {
     let mut file = Vec::with_capacity(frames.iter().map(|f| f.len() + 4).sum::<usize>() + 10);
     pgoutput::capture::write_header(&mut file);
     for frame in frames {
-        pgoutput::capture::write_frame(&mut file, frame).expect("frame fits the capture format");
+        pgoutput::capture::write_frame(&mut file, frame)?;
     }
-    file
+    Ok(file)
 }
 
-fn decode_hex(hex: &str) -> Vec<u8> {
-    let digits = hex.as_bytes();
-    assert!(digits.len() % 2 == 0, "odd hex length");
-    digits
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    hex.as_bytes()
         .chunks_exact(2)
         .map(|pair| {
-            let high = (pair[0] as char).to_digit(16).expect("hex digit");
-            let low = (pair[1] as char).to_digit(16).expect("hex digit");
-            (high * 16 + low) as u8
+            let high = (pair[0] as char).to_digit(16)?;
+            let low = (pair[1] as char).to_digit(16)?;
+            u8::try_from(high * 16 + low).ok()
         })
         .collect()
 }

@@ -1,0 +1,161 @@
+//! Benchmark support: the reference workloads and the measurements of `pgcdc bench`, shared
+//! with the criterion benches in `benches/`.
+//!
+//! Everything runs against a throwaway cluster ([`crate::localpg`]), so every figure in
+//! `docs/benchmarks.md` can be reproduced on a fresh machine with one command.
+
+pub mod run;
+pub mod workload;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use pgoutput::Lsn;
+
+use crate::localpg::decoding::{PgoutputOptions, get_binary_changes, xlog_frames};
+use crate::localpg::{Cluster, LocalPgError};
+use crate::sql::quote_literal;
+use workload::Workload;
+
+/// The database the benchmarks use.
+pub const DATABASE: &str = "postgres";
+/// The slot a workload is written to; measurements read copies of it.
+pub const SLOT: &str = "bench";
+/// The publication every workload creates.
+pub const PUBLICATION: &str = "bench_pub";
+
+/// A workload that has run: its slot holds the backlog up to `end_lsn`.
+#[derive(Debug, Clone)]
+pub struct Backlog {
+    /// The workload.
+    pub workload: Workload,
+    /// The LSN of the last message of the backlog.
+    pub end_lsn: Lsn,
+    /// The backlog as XLogData frames, one pgoutput message each (protocol version 1).
+    pub frames: Vec<Bytes>,
+}
+
+impl Backlog {
+    /// Runs `workload` on `cluster` (slot [`SLOT`]) and captures the backlog from a copy of the
+    /// slot, leaving the slot itself as it was.
+    pub fn prepare(cluster: &Cluster, workload: Workload) -> Result<Self, LocalPgError> {
+        workload.run(cluster, DATABASE, SLOT)?;
+        let copy = CopiedSlot::new(cluster, "bench_capture")?;
+        let messages = get_binary_changes(
+            cluster,
+            DATABASE,
+            &copy.name,
+            &PgoutputOptions::new(1, PUBLICATION),
+        )?;
+        let end_lsn = messages.last().map(|(lsn, _)| *lsn).unwrap_or_default();
+        Ok(Self {
+            workload,
+            end_lsn,
+            frames: xlog_frames(&messages),
+        })
+    }
+
+    /// The size of the pgoutput messages, without the XLogData headers.
+    pub fn payload_bytes(&self) -> u64 {
+        self.frames
+            .iter()
+            .map(|f| f.len().saturating_sub(XLOGDATA_HEADER) as u64)
+            .sum()
+    }
+}
+
+/// The length of an XLogData header (`w`, start, end, send time).
+const XLOGDATA_HEADER: usize = 25;
+
+/// A temporary copy of [`SLOT`], dropped again with this value.
+struct CopiedSlot<'a> {
+    cluster: &'a Cluster,
+    name: String,
+}
+
+impl<'a> CopiedSlot<'a> {
+    fn new(cluster: &'a Cluster, name: &str) -> Result<Self, LocalPgError> {
+        cluster.psql(
+            DATABASE,
+            &format!(
+                "SELECT pg_copy_logical_replication_slot({}, {})",
+                quote_literal(SLOT),
+                quote_literal(name)
+            ),
+        )?;
+        Ok(Self {
+            cluster,
+            name: name.to_owned(),
+        })
+    }
+}
+
+impl Drop for CopiedSlot<'_> {
+    fn drop(&mut self) {
+        let sql = format!(
+            "SELECT pg_drop_replication_slot({}) FROM pg_replication_slots WHERE slot_name = {0}",
+            quote_literal(&self.name)
+        );
+        if let Err(error) = self.cluster.psql(DATABASE, &sql) {
+            tracing::warn!(%error, slot = %self.name, "could not drop a benchmark slot");
+        }
+    }
+}
+
+/// How long `pg_recvlogical` takes to drain the backlog from a copy of the slot, writing the
+/// raw messages to `/dev/null`: the walsender's own limit, with no processing.
+pub fn time_pg_recvlogical(cluster: &Cluster, backlog: &Backlog) -> Result<Duration, LocalPgError> {
+    let copy = CopiedSlot::new(cluster, "bench_recvlogical")?;
+    let program = cluster.installation().program("pg_recvlogical");
+    let mut command = Command::new(&program);
+    command
+        .args(["-h", cluster.host(), "-p", &cluster.port().to_string()])
+        .args(["-U", "postgres", "-d", DATABASE, "--slot", &copy.name])
+        .args(["--start", "--no-loop", "-f", "/dev/null"])
+        .arg(format!("--endpos={}", backlog.end_lsn))
+        .args(["-o", "proto_version=1"])
+        .args(["-o", &format!("publication_names={PUBLICATION}")])
+        .stdin(Stdio::null());
+    let started = Instant::now();
+    let output = command.output().map_err(|source| LocalPgError::Spawn {
+        program: program.display().to_string(),
+        source,
+    })?;
+    let elapsed = started.elapsed();
+    if !output.status.success() {
+        return Err(LocalPgError::CommandFailed {
+            program: format!("{command:?}"),
+            status: output.status,
+            output: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
+    }
+    Ok(elapsed)
+}
+
+/// Decodes every frame of the backlog (XLogData header, pgoutput message, every column of every
+/// tuple) and returns how many messages there were.
+pub fn decode_all(frames: &[Bytes]) -> Result<u64, pgoutput::DecodeError> {
+    let mut decoder = pgoutput::Decoder::new();
+    let mut messages = 0;
+    for frame in frames {
+        let pgoutput::ReplicationMessage::XLogData(xlog) =
+            pgoutput::ReplicationMessage::decode(frame.clone())?
+        else {
+            continue;
+        };
+        let message = decoder.decode(xlog.data)?;
+        let columns = match &message {
+            pgoutput::Message::Insert(insert) => insert.new.iter().count(),
+            pgoutput::Message::Update(update) => {
+                update.new.iter().count()
+                    + update.old.as_ref().map_or(0, |o| o.tuple().iter().count())
+            }
+            pgoutput::Message::Delete(delete) => delete.old.tuple().iter().count(),
+            _ => 0,
+        };
+        std::hint::black_box(columns);
+        messages += 1;
+    }
+    Ok(messages)
+}
