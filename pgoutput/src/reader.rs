@@ -37,20 +37,49 @@ impl<'a> Reader<'a> {
     }
 
     /// An error about `field` at the current offset.
+    ///
+    /// Field names travel unconverted (`&'static str` or [`Field`]) and
+    /// become a [`Field`] only here, off the hot path.
     #[cold]
+    #[inline(never)]
     pub(crate) fn error(&self, field: impl Into<Field>, kind: ErrorKind) -> DecodeError {
         DecodeError::new(self.message, field.into(), self.pos, kind)
     }
 
+    /// An error about `field` at offset `pos`.
     #[cold]
-    fn truncated(&self, field: Field, needed: usize) -> DecodeError {
+    #[inline(never)]
+    pub(crate) fn error_at(
+        &self,
+        pos: usize,
+        field: impl Into<Field>,
+        kind: ErrorKind,
+    ) -> DecodeError {
+        DecodeError::new(self.message, field.into(), pos, kind)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn truncated(&self, field: impl Into<Field>, needed: usize) -> DecodeError {
         let remaining = self.remaining();
         self.error(field, ErrorKind::Truncated { needed, remaining })
     }
 
+    /// The whole input.
+    #[inline]
+    pub(crate) fn buf(&self) -> &'a [u8] {
+        self.buf
+    }
+
+    /// Moves to offset `pos`, which the caller has checked.
+    #[inline]
+    pub(crate) fn set_pos(&mut self, pos: usize) {
+        self.pos = pos.min(self.buf.len());
+    }
+
     /// The next `N` bytes.
     #[inline]
-    fn array<const N: usize>(&mut self, field: Field) -> Result<[u8; N], DecodeError> {
+    fn array<const N: usize>(&mut self, field: impl Into<Field>) -> Result<[u8; N], DecodeError> {
         match self
             .buf
             .get(self.pos..)
@@ -67,18 +96,18 @@ impl<'a> Reader<'a> {
     /// An `Int8`/`Byte1`.
     #[inline]
     pub(crate) fn u8(&mut self, field: impl Into<Field>) -> Result<u8, DecodeError> {
-        let [b] = self.array::<1>(field.into())?;
+        let [b] = self.array::<1>(field)?;
         Ok(b)
     }
 
     /// An `Int8` that must be 0 or 1.
     #[inline]
-    pub(crate) fn bool(&mut self, field: impl Into<Field>) -> Result<bool, DecodeError> {
-        let field = field.into();
+    pub(crate) fn bool(&mut self, field: impl Into<Field> + Copy) -> Result<bool, DecodeError> {
         match self.u8(field)? {
             0 => Ok(false),
             1 => Ok(true),
-            found => Err(self.back(1).error(
+            found => Err(self.error_at(
+                self.pos.saturating_sub(1),
                 field,
                 ErrorKind::InvalidValue {
                     found,
@@ -94,14 +123,14 @@ impl<'a> Reader<'a> {
         &mut self,
         expected: u8,
         what: &'static str,
-        field: impl Into<Field>,
+        field: impl Into<Field> + Copy,
     ) -> Result<(), DecodeError> {
-        let field = field.into();
         let found = self.u8(field)?;
         if found == expected {
             Ok(())
         } else {
-            Err(self.back(1).error(
+            Err(self.error_at(
+                self.pos.saturating_sub(1),
                 field,
                 ErrorKind::InvalidValue {
                     found,
@@ -114,46 +143,50 @@ impl<'a> Reader<'a> {
     /// An `Int32` read as unsigned (oids, xids).
     #[inline]
     pub(crate) fn u32(&mut self, field: impl Into<Field>) -> Result<u32, DecodeError> {
-        self.array(field.into()).map(u32::from_be_bytes)
+        self.array(field).map(u32::from_be_bytes)
     }
 
     /// An `Int32` read as signed (type modifiers, hot standby epochs).
     #[inline]
     pub(crate) fn i32(&mut self, field: impl Into<Field>) -> Result<i32, DecodeError> {
-        self.array(field.into()).map(i32::from_be_bytes)
+        self.array(field).map(i32::from_be_bytes)
     }
 
     /// An `Int64` read as signed (timestamps).
     #[inline]
     pub(crate) fn i64(&mut self, field: impl Into<Field>) -> Result<i64, DecodeError> {
-        self.array(field.into()).map(i64::from_be_bytes)
+        self.array(field).map(i64::from_be_bytes)
     }
 
     /// An `Int64` LSN.
     #[inline]
     pub(crate) fn lsn(&mut self, field: impl Into<Field>) -> Result<Lsn, DecodeError> {
-        self.array(field.into()).map(|b| Lsn(u64::from_be_bytes(b)))
+        self.array(field).map(|b| Lsn(u64::from_be_bytes(b)))
     }
 
     /// An `Int16` count that must not be negative.
     #[inline]
-    pub(crate) fn count16(&mut self, field: impl Into<Field>) -> Result<u16, DecodeError> {
-        let field = field.into();
+    pub(crate) fn count16(&mut self, field: impl Into<Field> + Copy) -> Result<u16, DecodeError> {
         let n = i16::from_be_bytes(self.array(field)?);
         u16::try_from(n).map_err(|_| {
-            self.back(2)
-                .error(field, ErrorKind::NegativeLength(n.into()))
+            self.error_at(
+                self.pos.saturating_sub(2),
+                field,
+                ErrorKind::NegativeLength(n.into()),
+            )
         })
     }
 
     /// An `Int32` length or count that must not be negative.
     #[inline]
-    pub(crate) fn len32(&mut self, field: impl Into<Field>) -> Result<usize, DecodeError> {
-        let field = field.into();
+    pub(crate) fn len32(&mut self, field: impl Into<Field> + Copy) -> Result<usize, DecodeError> {
         let n = i32::from_be_bytes(self.array(field)?);
         usize::try_from(n).map_err(|_| {
-            self.back(4)
-                .error(field, ErrorKind::NegativeLength(n.into()))
+            self.error_at(
+                self.pos.saturating_sub(4),
+                field,
+                ErrorKind::NegativeLength(n.into()),
+            )
         })
     }
 
@@ -169,7 +202,7 @@ impl<'a> Reader<'a> {
             self.pos += n;
             Ok(start..self.pos)
         } else {
-            Err(self.truncated(field.into(), n))
+            Err(self.truncated(field, n))
         }
     }
 
@@ -198,16 +231,6 @@ impl<'a> Reader<'a> {
         match self.remaining() {
             0 => Ok(()),
             n => Err(self.error("end of message", ErrorKind::TrailingBytes(n))),
-        }
-    }
-
-    /// A copy of this reader moved `n` bytes back, to point errors at the
-    /// start of a field already read.
-    pub(crate) fn back(&self, n: usize) -> Reader<'a> {
-        Reader {
-            buf: self.buf,
-            pos: self.pos.saturating_sub(n),
-            message: self.message,
         }
     }
 }

@@ -151,6 +151,9 @@ impl Tuple {
 
     /// Reads and validates a tuple (column count and entries) at the reader's
     /// position. Returns the range of the entries and the column count.
+    ///
+    /// This is the hot loop of decoding: it walks the entries with a local
+    /// offset and builds errors only on failure.
     #[inline]
     pub(crate) fn validate(
         r: &mut Reader<'_>,
@@ -158,23 +161,45 @@ impl Tuple {
         count_field: &'static str,
     ) -> Result<(Range<usize>, u16), DecodeError> {
         let len = r.count16(count_field)?;
+        let buf = r.buf();
         let start = r.pos();
+        let mut pos = start;
         for index in 0..len {
             let field = |part| Field::Column { list, index, part };
-            match r.u8(field("kind"))? {
-                NULL | UNCHANGED_TOAST => {}
+            let truncated = |pos: usize, part, needed| {
+                let remaining = buf.len().saturating_sub(pos);
+                r.error_at(pos, field(part), ErrorKind::Truncated { needed, remaining })
+            };
+            let Some(&kind) = buf.get(pos) else {
+                return Err(truncated(pos, "kind", 1));
+            };
+            match kind {
+                NULL | UNCHANGED_TOAST => pos += 1,
                 TEXT | BINARY => {
-                    let n = r.len32(field("length"))?;
-                    r.take(n, field("data"))?;
+                    pos += 1;
+                    let Some(length) = buf.get(pos..).and_then(|rest| rest.first_chunk::<4>())
+                    else {
+                        return Err(truncated(pos, "length", 4));
+                    };
+                    let length = i32::from_be_bytes(*length);
+                    let Ok(length) = usize::try_from(length) else {
+                        let kind = ErrorKind::NegativeLength(length.into());
+                        return Err(r.error_at(pos, field("length"), kind));
+                    };
+                    pos += 4;
+                    if length > buf.len() - pos {
+                        return Err(truncated(pos, "data", length));
+                    }
+                    pos += length;
                 }
                 other => {
-                    return Err(r
-                        .back(1)
-                        .error(field("kind"), ErrorKind::UnknownTupleKind(other)));
+                    let kind = ErrorKind::UnknownTupleKind(other);
+                    return Err(r.error_at(pos, field("kind"), kind));
                 }
             }
         }
-        Ok((start..r.pos(), len))
+        r.set_pos(pos);
+        Ok((start..pos, len))
     }
 
     /// A tuple over already validated entries.

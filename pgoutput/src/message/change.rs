@@ -134,7 +134,8 @@ impl Update {
             }
             NEW => None,
             found => {
-                return Err(r.back(1).error(
+                return Err(r.error_at(
+                    r.pos().saturating_sub(1),
                     "tuple marker",
                     ErrorKind::InvalidValue {
                         found,
@@ -179,7 +180,8 @@ impl Delete {
         let relation_oid = r.u32("relation_oid")?;
         let marker = r.u8("tuple marker")?;
         if marker != KEY && marker != OLD {
-            return Err(r.back(1).error(
+            return Err(r.error_at(
+                r.pos().saturating_sub(1),
                 "tuple marker",
                 ErrorKind::InvalidValue {
                     found: marker,

@@ -97,6 +97,7 @@ impl Message {
     /// (between Stream Start and Stream Stop), where Relation, Type, Insert,
     /// Update, Delete, Truncate and Message carry a leading xid. Column data
     /// and names are zero-copy slices of `data`.
+    #[inline]
     pub fn decode(data: Bytes, in_stream: bool) -> Result<Message, DecodeError> {
         let Some(&first) = data.first() else {
             let r = Reader::new(&data, 0, "pgoutput message");

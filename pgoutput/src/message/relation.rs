@@ -100,7 +100,8 @@ impl Relation {
         let name = read_name(&mut r, data, "name")?;
         let found = r.u8("replica_identity")?;
         let replica_identity = ReplicaIdentity::from_byte(found).ok_or_else(|| {
-            r.back(1).error(
+            r.error_at(
+                r.pos().saturating_sub(1),
                 "replica_identity",
                 ErrorKind::InvalidValue {
                     found,
