@@ -83,6 +83,10 @@ impl Tuple {
     }
 
     /// The column values, in order, as zero-copy [`Bytes`].
+    ///
+    /// Each `Text` or `Binary` value takes a reference on the frame's
+    /// buffer (an atomic increment); [`Tuple::iter_ref`] borrows instead,
+    /// which suits loops that only read the values.
     #[inline]
     pub fn iter(&self) -> TupleIter<'_> {
         TupleIter {
@@ -341,6 +345,19 @@ impl Iterator for TupleIter<'_> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.raw.size_hint()
+    }
+
+    /// Counts the columns without slicing their values.
+    fn count(self) -> usize {
+        self.raw.count()
+    }
+
+    /// Skips `n` columns without slicing their values.
+    fn nth(&mut self, n: usize) -> Option<TupleData> {
+        for _ in 0..n {
+            self.raw.next()?;
+        }
+        self.next()
     }
 }
 
