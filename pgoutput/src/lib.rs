@@ -84,3 +84,8 @@ pub use replication::{
     HotStandbyFeedback, PrimaryKeepalive, ReplicationMessage, StandbyStatusUpdate, XLogData,
 };
 pub use tuple::{Tuple, TupleBuildError, TupleData, TupleDataRef, TupleIter, TupleRefIter};
+
+/// The examples of the README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

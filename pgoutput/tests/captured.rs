@@ -61,9 +61,30 @@ fn check_file(path: &Path, counts: &mut Counts) {
                     "{}: {message:?} re-encodes differently",
                     context()
                 );
-                *counts.messages.entry(message.name()).or_default() += 1;
+                let name = match &message {
+                    Message::StreamAbort(a) if a.abort_info.is_some() => {
+                        "Stream Abort (with abort LSN and time)"
+                    }
+                    m if m.stream_xid().is_some() => streamed_name(m),
+                    m => m.name(),
+                };
+                *counts.messages.entry(name).or_default() += 1;
             }
         }
+    }
+}
+
+/// The name of a message inside a streamed block.
+fn streamed_name(message: &Message) -> &'static str {
+    match message {
+        Message::Relation(_) => "Relation (streamed)",
+        Message::Type(_) => "Type (streamed)",
+        Message::Insert(_) => "Insert (streamed)",
+        Message::Update(_) => "Update (streamed)",
+        Message::Delete(_) => "Delete (streamed)",
+        Message::Truncate(_) => "Truncate (streamed)",
+        Message::Message(_) => "Message (streamed)",
+        other => other.name(),
     }
 }
 
