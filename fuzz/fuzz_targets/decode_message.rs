@@ -53,7 +53,10 @@ fuzz_target!(|input: &[u8]| {
         match decoder.decode(data.clone()) {
             Ok(message) => {
                 assert_eq!(message.to_bytes(), data, "{message:?}");
-                assert_eq!(Message::decode(data.clone(), in_stream).as_ref(), Ok(&message));
+                assert_eq!(
+                    Message::decode(data.clone(), in_stream).as_ref(),
+                    Ok(&message)
+                );
                 check_tuples(&message);
                 let expected_state = match message {
                     Message::StreamStart(_) => true,
