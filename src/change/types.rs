@@ -492,3 +492,173 @@ pub mod oid {
     /// `int8range`.
     pub const INT8RANGE: u32 = 3926;
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn built_in_types() {
+        let cache = TypeCache::new();
+        // 107 types and 78 array types (the live test checks them against pg_type).
+        assert_eq!(cache.len(), 185);
+        let int4 = cache.get(oid::INT4).unwrap();
+        assert_eq!(
+            (int4.name.as_str(), int4.namespace.as_str()),
+            ("int4", "pg_catalog")
+        );
+        assert_eq!(int4.array_oid, 1007);
+        let array = cache.get(1007).unwrap();
+        assert_eq!(array.name, "_int4");
+        assert_eq!(
+            array.kind,
+            TypeKind::Array {
+                element_oid: oid::INT4
+            }
+        );
+        assert_eq!(cache.element_type(1007).unwrap().oid, oid::INT4);
+        assert_eq!(cache.get(oid::BOX).unwrap().delimiter, b';');
+        assert_eq!(cache.get(1020).unwrap().delimiter, b';');
+        assert_eq!(cache.get(oid::POINT).unwrap().delimiter, b',');
+        assert_eq!(
+            cache.get(oid::TSTZRANGE).unwrap().kind,
+            TypeKind::Range {
+                subtype_oid: oid::TIMESTAMPTZ
+            }
+        );
+        assert_eq!(
+            cache.get(4534).unwrap().kind,
+            TypeKind::Multirange {
+                range_oid: oid::TSTZRANGE
+            }
+        );
+        assert_eq!(cache.get(2249).unwrap().kind, TypeKind::Pseudo);
+        assert_eq!(cache.get(2287).unwrap().name, "_record");
+        assert!(TypeCache::is_builtin(oid::XID8) && TypeCache::is_builtin(271));
+        assert!(!TypeCache::is_builtin(FIRST_NORMAL_OID));
+        assert_eq!(
+            cache.by_name("pg_catalog", "jsonb").unwrap().oid,
+            oid::JSONB
+        );
+        assert_eq!(cache.display_name(424242), "oid 424242");
+        for (oid, name) in [
+            (16, "bool"),
+            (17, "bytea"),
+            (18, "char"),
+            (19, "name"),
+            (20, "int8"),
+            (21, "int2"),
+            (23, "int4"),
+            (24, "regproc"),
+            (25, "text"),
+            (26, "oid"),
+            (27, "tid"),
+            (28, "xid"),
+            (29, "cid"),
+            (114, "json"),
+            (142, "xml"),
+            (600, "point"),
+            (601, "lseg"),
+            (602, "path"),
+            (603, "box"),
+            (604, "polygon"),
+            (628, "line"),
+            (650, "cidr"),
+            (700, "float4"),
+            (701, "float8"),
+            (718, "circle"),
+            (774, "macaddr8"),
+            (790, "money"),
+            (829, "macaddr"),
+            (869, "inet"),
+            (1042, "bpchar"),
+            (1043, "varchar"),
+            (1082, "date"),
+            (1083, "time"),
+            (1114, "timestamp"),
+            (1184, "timestamptz"),
+            (1186, "interval"),
+            (1266, "timetz"),
+            (1560, "bit"),
+            (1562, "varbit"),
+            (1700, "numeric"),
+            (2950, "uuid"),
+            (3220, "pg_lsn"),
+            (3614, "tsvector"),
+            (3615, "tsquery"),
+            (3802, "jsonb"),
+            (4072, "jsonpath"),
+            (3904, "int4range"),
+            (3906, "numrange"),
+            (3908, "tsrange"),
+            (3910, "tstzrange"),
+            (3912, "daterange"),
+            (3926, "int8range"),
+            (5069, "xid8"),
+        ] {
+            assert_eq!(cache.get(oid).unwrap().name, name);
+        }
+    }
+
+    #[test]
+    fn user_types_resolve_through_domains() {
+        let mut cache = TypeCache::new();
+        cache.insert(TypeInfo::new(
+            16400,
+            "public",
+            "price",
+            TypeKind::Domain {
+                base_oid: oid::NUMERIC,
+            },
+        ));
+        cache.insert(TypeInfo::new(
+            16401,
+            "public",
+            "positive_price",
+            TypeKind::Domain { base_oid: 16400 },
+        ));
+        cache.insert(TypeInfo::new(
+            16402,
+            "public",
+            "_positive_price",
+            TypeKind::Array { element_oid: 16401 },
+        ));
+        cache.insert(TypeInfo::new(
+            16403,
+            "public",
+            "prices",
+            TypeKind::Domain { base_oid: 16402 },
+        ));
+        assert_eq!(cache.resolve(16401).unwrap().oid, oid::NUMERIC);
+        assert_eq!(cache.resolve(oid::TEXT).unwrap().oid, oid::TEXT);
+        assert_eq!(cache.element_type(16402).unwrap().oid, 16401);
+        assert_eq!(cache.element_type(16403).unwrap().oid, 16401);
+        assert!(cache.element_type(oid::INT4).is_none());
+        // A domain over an unknown type, and a cycle, resolve to nothing.
+        cache.insert(TypeInfo::new(
+            16404,
+            "public",
+            "orphan",
+            TypeKind::Domain { base_oid: 99999 },
+        ));
+        cache.insert(TypeInfo::new(
+            16405,
+            "public",
+            "a",
+            TypeKind::Domain { base_oid: 16406 },
+        ));
+        cache.insert(TypeInfo::new(
+            16406,
+            "public",
+            "b",
+            TypeKind::Domain { base_oid: 16405 },
+        ));
+        assert!(cache.resolve(16404).is_none());
+        assert!(cache.resolve(16405).is_none());
+        assert!(cache.remove(16406).is_some());
+        assert!(cache.get(16406).is_none());
+        let replaced = cache.insert(TypeInfo::new(16400, "public", "price", TypeKind::Base));
+        assert!(replaced.is_some());
+    }
+}
