@@ -521,14 +521,14 @@ impl ConnectionConfig {
         user: impl Into<String>,
         dbname: impl Into<String>,
     ) -> Self {
-        let mut builder = Builder {
+        Builder {
             host: Some(host.into()),
             port: Some(port),
             user: Some(user.into()),
+            dbname: Some(dbname.into()),
             ..Builder::default()
-        };
-        builder.dbname = Some(dbname.into());
-        builder.build()
+        }
+        .build()
     }
 
     /// Parses a libpq URL (`postgres://` or `postgresql://`) or key/value string, whichever
