@@ -50,21 +50,21 @@ pub fn parse_binary(
                     let _ = type_modifier;
                     return Err(ValueError::BinaryUnsupported {
                         type_oid,
-                        type_name: cache.display_name(type_oid),
+                        type_name: cache.display_name(type_oid).into(),
                     });
                 }
             },
         };
         return parsed.map_err(|reason| ValueError::InvalidBinary {
             type_oid,
-            type_name: cache.display_name(type_oid),
+            type_name: cache.display_name(type_oid).into(),
             len: bytes.len(),
             reason,
         });
     }
     Err(ValueError::InvalidBinary {
         type_oid,
-        type_name: cache.display_name(type_oid),
+        type_name: cache.display_name(type_oid).into(),
         len: bytes.len(),
         reason: "domains nest too deeply",
     })

@@ -286,16 +286,15 @@ pub(crate) fn write_fraction(w: &mut dyn fmt::Write, micros: i64) -> fmt::Result
     write!(w, ".{digits:0width$}")
 }
 
-/// A UTC offset as PostgreSQL prints it: `+05`, `+05:30`, `-03:30:52`; with `always_minutes`,
-/// `+05:00` (ISO 8601).
-fn write_offset(w: &mut dyn fmt::Write, seconds_east: i32, always_minutes: bool) -> fmt::Result {
+/// A UTC offset as PostgreSQL prints it: `+05`, `+05:30`, `-03:30:52`.
+fn write_offset(w: &mut dyn fmt::Write, seconds_east: i32) -> fmt::Result {
     let sign = if seconds_east < 0 { '-' } else { '+' };
     let total = seconds_east.unsigned_abs();
     let (hours, minutes, seconds) = (total / 3600, total / 60 % 60, total % 60);
     write!(w, "{sign}{hours:02}")?;
     if seconds != 0 {
         write!(w, ":{minutes:02}:{seconds:02}")
-    } else if minutes != 0 || always_minutes {
+    } else if minutes != 0 {
         write!(w, ":{minutes:02}")
     } else {
         Ok(())
@@ -352,21 +351,13 @@ impl TimeTz {
             offset_seconds,
         })
     }
-
-    /// ISO 8601: `04:05:06.789+05:30`.
-    pub fn to_iso8601(&self) -> String {
-        let mut text = String::with_capacity(21);
-        let _ = write_clock(&mut text, self.micros)
-            .and_then(|()| write_offset(&mut text, self.offset_seconds, true));
-        text
-    }
 }
 
 impl fmt::Display for TimeTz {
     /// `timetz_out`'s text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_clock(f, self.micros)?;
-        write_offset(f, self.offset_seconds, false)
+        write_offset(f, self.offset_seconds)
     }
 }
 
@@ -550,13 +541,12 @@ mod tests {
         let t = TimeTz::parse(b"04:05:06.5+05:30").unwrap();
         assert_eq!(t.offset_seconds, 19800);
         assert_eq!(t.to_string(), "04:05:06.5+05:30");
-        assert_eq!(t.to_iso8601(), "04:05:06.5+05:30");
         let t = TimeTz::parse(b"00:00:00-03:30:52").unwrap();
         assert_eq!(t.offset_seconds, -(3 * 3600 + 30 * 60 + 52));
         assert_eq!(t.to_string(), "00:00:00-03:30:52");
         assert_eq!(
-            TimeTz::parse(b"24:00:00+00").unwrap().to_iso8601(),
-            "24:00:00+00:00"
+            TimeTz::parse(b"24:00:00+00").unwrap().to_string(),
+            "24:00:00+00"
         );
         assert_eq!(
             TimeTz::parse(b"12:00:00-15:59:59").unwrap().to_string(),

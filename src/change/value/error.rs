@@ -8,7 +8,8 @@ pub(crate) type Reason = &'static str;
 /// How many bytes of a rejected value an error message quotes.
 const QUOTED_BYTES: usize = 64;
 
-/// A column value that is not a valid value of its type.
+/// A column value that is not a valid value of its type. The strings are boxed to keep the error
+/// small (it travels in `Result`s of the hot path).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
     /// The text is not valid for the type.
@@ -17,9 +18,9 @@ pub enum ValueError {
         /// The type's oid.
         type_oid: u32,
         /// The type's name (or `oid N` when the type is unknown).
-        type_name: String,
+        type_name: Box<str>,
         /// The start of the rejected text, quoted and escaped.
-        text: String,
+        text: Box<str>,
         /// What is wrong with it.
         reason: &'static str,
     },
@@ -29,7 +30,7 @@ pub enum ValueError {
         /// The type's oid.
         type_oid: u32,
         /// The type's name.
-        type_name: String,
+        type_name: Box<str>,
         /// The length of the value.
         len: usize,
         /// What is wrong with it.
@@ -41,13 +42,13 @@ pub enum ValueError {
         /// The type's oid.
         type_oid: u32,
         /// The type's name.
-        type_name: String,
+        type_name: Box<str>,
     },
 }
 
 /// `text` for a message: at most [`QUOTED_BYTES`] bytes, quoted, with escapes, and the full
 /// length when it was cut.
-pub(crate) fn quote_text(text: &[u8]) -> String {
+pub(crate) fn quote_text(text: &[u8]) -> Box<str> {
     let (head, cut) = match text.get(..QUOTED_BYTES) {
         Some(head) if text.len() > QUOTED_BYTES => (head, true),
         _ => (text, false),
@@ -56,7 +57,7 @@ pub(crate) fn quote_text(text: &[u8]) -> String {
     if cut {
         let _ = write!(quoted, "... ({} bytes)", text.len());
     }
-    quoted
+    quoted.into()
 }
 
 #[cfg(test)]
@@ -64,11 +65,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_error_stays_small() {
+        assert!(std::mem::size_of::<ValueError>() <= 56);
+    }
+
+    #[test]
     fn long_and_strange_texts_are_cut_and_escaped() {
-        assert_eq!(quote_text(b"ab\"c"), r#""ab\"c""#);
+        assert_eq!(&*quote_text(b"ab\"c"), r#""ab\"c""#);
         let long = vec![b'x'; 100];
         let quoted = quote_text(&long);
         assert!(quoted.ends_with("\"... (100 bytes)"), "{quoted}");
-        assert_eq!(quote_text(b"\xff"), "\"\u{fffd}\"");
+        assert_eq!(&*quote_text(b"\xff"), "\"\u{fffd}\"");
     }
 }

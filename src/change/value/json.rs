@@ -247,7 +247,6 @@ impl Value {
             Value::Text(t) => Json::String(t.as_str().to_owned()),
             Value::Json(t) | Value::Jsonb(t) => embedded(t.as_str()),
             Value::Date(d) => Json::String(d.to_iso8601()),
-            Value::TimeTz(t) => Json::String(t.to_iso8601()),
             Value::Timestamp(t) => Json::String(t.to_iso8601(false)),
             Value::Timestamptz(t) => Json::String(t.to_iso8601(true)),
             Value::Interval(i) => Json::String(i.to_iso8601()),
@@ -272,12 +271,13 @@ impl Value {
                     .collect::<Map<_, _>>(),
             ),
             Value::Unknown { text, .. } => Json::String(String::from_utf8_lossy(text).into_owned()),
-            // The rest are strings of their PostgreSQL text: numeric, bytea, uuid, time,
+            // The rest are strings of their PostgreSQL text: numeric, bytea, uuid, time, timetz,
             // macaddr, macaddr8, bit, varbit, pg_lsn, tid.
             Value::Numeric(_)
             | Value::Bytea(_)
             | Value::Uuid(_)
             | Value::Time(_)
+            | Value::TimeTz(_)
             | Value::MacAddr(_)
             | Value::MacAddr8(_)
             | Value::Bit(_)

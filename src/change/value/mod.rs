@@ -35,7 +35,7 @@
 //! | `uuid` | `Uuid` | `"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"` |
 //! | `date` | `Date` (days since 1970-01-01) | `"2024-02-29"`; BC years astronomically, `"-0043-03-15"` for 44 BC; `"infinity"`, `"-infinity"` |
 //! | `time` | `Time` (µs since midnight) | `"04:05:06.789"` (fraction without trailing zeros), `"24:00:00"` |
-//! | `timetz` | `TimeTz` (µs, offset east in seconds) | `"04:05:06+05:30"` |
+//! | `timetz` | `TimeTz` (µs, offset east in seconds) | `"04:05:06+05:30"`, `"12:00:00+00"` (PostgreSQL's text) |
 //! | `timestamp` | `Timestamp` (µs since 1970-01-01) | `"2024-05-06T07:08:09.123456"` |
 //! | `timestamptz` | `Timestamptz` (µs since 1970-01-01 UTC) | `"2024-05-06T07:08:09.123456Z"`; `"infinity"`, `"-infinity"` |
 //! | `interval` | `Interval` (months, days, µs) | ISO 8601 as `IntervalStyle = iso_8601` prints it: `"P1Y2M3DT4H5M6.789S"`, `"P-1DT2H"`, `"PT0S"` |
@@ -71,6 +71,8 @@ mod json;
 mod network;
 mod numeric;
 mod parse;
+#[cfg(test)]
+mod proptests;
 mod range;
 mod scalar;
 mod scan;

@@ -210,7 +210,7 @@ pub(crate) fn json_text(text: &Bytes) -> Result<PgText, Reason> {
 pub(crate) fn invalid(cache: &TypeCache, type_oid: u32, text: &[u8], reason: Reason) -> ValueError {
     ValueError::Invalid {
         type_oid,
-        type_name: cache.display_name(type_oid),
+        type_name: cache.display_name(type_oid).into(),
         text: quote_text(text),
         reason,
     }
