@@ -32,6 +32,8 @@ pub fn parse_binary(
     type_modifier: i32,
     bytes: Bytes,
 ) -> Result<Value, ValueError> {
+    // No binary format handled here depends on the modifier.
+    let _ = type_modifier;
     let mut resolved = type_oid;
     for _ in 0..MAX_DOMAIN_DEPTH {
         let info = cache.get(resolved);
@@ -47,7 +49,6 @@ pub fn parse_binary(
             _ => match builtin(resolved, &bytes) {
                 Some(parsed) => parsed,
                 None => {
-                    let _ = type_modifier;
                     return Err(ValueError::BinaryUnsupported {
                         type_oid,
                         type_name: cache.display_name(type_oid).into(),
