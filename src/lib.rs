@@ -6,6 +6,12 @@
 //!
 //! The binary `pgcdc` is a thin command-line shell over this library:
 //!
+//! - [`command`]: the `run`, `replay`, `capture`, `slot` and `check` commands.
+//! - [`source`]: the replication connection, slots, publications and the streaming loop.
+//! - [`change`]: the engine's model of changes and PostgreSQL values.
+//! - [`pipeline`]: acknowledgements and the confirmed LSN.
+//! - [`record`] and [`sink`]: what is written, and where (file, stdout).
+//! - [`config`]: connection settings and configuration.
 //! - [`bench`]: the reference workloads of the benchmarks.
 //! - [`localpg`]: throwaway local PostgreSQL clusters for the quickstart, benchmarks and tests.
 //! - [`quickstart`]: the `pgcdc quickstart` demo.
@@ -14,6 +20,13 @@
 //! The `pgoutput` crate decodes the replication protocol itself.
 
 pub mod bench;
+pub mod change;
+pub mod command;
+pub mod config;
 pub mod localpg;
+pub mod pipeline;
 pub mod quickstart;
+pub mod record;
+pub mod sink;
+pub mod source;
 pub mod sql;

@@ -15,10 +15,25 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Stream changes from the source database to a sink until stopped (SIGTERM/SIGINT).
+    Run(pgcdc::command::run::RunArgs),
+    /// Stream a temporary copy of a slot (the slot itself is not advanced).
+    Replay(pgcdc::command::run::ReplayArgs),
+    /// Record the raw replication frames of a slot up to an LSN.
+    Capture(pgcdc::command::capture::CaptureArgs),
+    /// List, create or drop replication slots.
+    #[command(subcommand)]
+    Slot(pgcdc::command::slot::SlotCommand),
+    /// Check the source database for everything pgcdc needs, and say how to fix what is missing.
+    Check(pgcdc::config::load::ConfigArgs),
     /// Start a throwaway local PostgreSQL, make a few changes and show what pgcdc captures.
     Quickstart(pgcdc::quickstart::Options),
     /// Measure on a throwaway PostgreSQL: pg_recvlogical's drain rate and pgcdc's decoding rate.
     Bench(pgcdc::bench::run::Options),
+}
+
+fn boxed(error: impl std::error::Error + 'static) -> Box<dyn std::error::Error> {
+    Box::new(error)
 }
 
 fn main() -> ExitCode {
@@ -41,6 +56,20 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Run(args) => pgcdc::command::run::run(args)
+                .await
+                .map(drop)
+                .map_err(boxed),
+            Command::Replay(args) => pgcdc::command::run::replay(args)
+                .await
+                .map(drop)
+                .map_err(boxed),
+            Command::Capture(args) => pgcdc::command::capture::run(args)
+                .await
+                .map(drop)
+                .map_err(boxed),
+            Command::Slot(command) => pgcdc::command::slot::run(command).await.map_err(boxed),
+            Command::Check(config) => pgcdc::command::check::run(config).await.map_err(boxed),
             Command::Quickstart(options) => pgcdc::quickstart::run(options)
                 .await
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error>),

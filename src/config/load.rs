@@ -1,0 +1,155 @@
+//! Where a run's properties come from: a connector file (`--connector`), a database URL
+//! (`--url`, or `PGCDC_DATABASE_URL`), and `--set key=value` overrides, in that order.
+
+use std::path::PathBuf;
+
+use super::connection::{ConfigError, ConnectionConfig};
+use super::connector::{self, ConnectorFileError, Properties};
+use super::source::{self, SettingError, SourceConfig};
+
+/// The command-line options that say where the configuration comes from.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// A Debezium connector configuration: the REST JSON form or a .properties file.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub connector: Option<PathBuf>,
+    /// The source database as a libpq URL or key/value string (overrides `database.*`).
+    #[arg(long, env = "PGCDC_DATABASE_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// A connector property, overriding the file (repeatable): `--set slot.name=orders`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+/// A configuration that cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Neither a connector file nor a URL was given.
+    #[error(
+        "no source database given: pass --connector FILE (a Debezium connector configuration) or --url postgres://user@host/db"
+    )]
+    NoSource,
+    /// The connector file cannot be read.
+    #[error(transparent)]
+    File(#[from] ConnectorFileError),
+    /// A `--set` is not `key=value`.
+    #[error("--set {0:?}: write it as key=value")]
+    BadSet(String),
+    /// The URL is wrong.
+    #[error("--url: {0}")]
+    Url(#[source] ConfigError),
+    /// A setting is wrong.
+    #[error(transparent)]
+    Setting(#[from] SettingError),
+}
+
+/// A loaded configuration.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The connector name, from the REST form's `name`.
+    pub name: Option<String>,
+    /// Every property, after overrides.
+    pub properties: Properties,
+    /// The source's settings.
+    pub source: SourceConfig,
+}
+
+impl ConfigArgs {
+    /// Reads the file, applies the URL and the overrides, and checks the settings.
+    pub fn load(&self) -> Result<Loaded, LoadError> {
+        let (name, mut properties) = match &self.connector {
+            Some(path) => connector::read_file(path)?,
+            None if self.url.is_some() => (None, Properties::new()),
+            None => return Err(LoadError::NoSource),
+        };
+        for set in &self.sets {
+            let (key, value) = set
+                .split_once('=')
+                .filter(|(key, _)| !key.trim().is_empty())
+                .ok_or_else(|| LoadError::BadSet(set.clone()))?;
+            properties.insert(key.trim().to_owned(), value.to_owned());
+        }
+        if let Some(url) = &self.url {
+            let connection = ConnectionConfig::parse(url).map_err(LoadError::Url)?;
+            apply_connection(&mut properties, &connection);
+        }
+        let source = source::from_properties(&properties)?;
+        Ok(Loaded {
+            name,
+            properties,
+            source,
+        })
+    }
+}
+
+/// Writes a connection's settings as `database.*` properties.
+fn apply_connection(properties: &mut Properties, connection: &ConnectionConfig) {
+    let mut set = |key: &str, value: String| {
+        properties.insert(key.to_owned(), value);
+    };
+    set("database.hostname", connection.host.clone());
+    set("database.port", connection.port.to_string());
+    set("database.user", connection.user.clone());
+    set("database.dbname", connection.dbname.clone());
+    set("database.sslmode", connection.sslmode.to_string());
+    if let Some(password) = &connection.password {
+        set("database.password", password.clone());
+    }
+    if let Some(path) = &connection.sslrootcert {
+        set("database.sslrootcert", path.display().to_string());
+    }
+    if let Some(path) = &connection.sslcert {
+        set("database.sslcert", path.display().to_string());
+    }
+    if let Some(path) = &connection.sslkey {
+        set("database.sslkey", path.display().to_string());
+    }
+    if let Some(timeout) = connection.connect_timeout {
+        set(
+            "database.connect.timeout.ms",
+            timeout.as_millis().to_string(),
+        );
+    }
+}
+
+/// Properties pgcdc knows; the rest are reported by [`unsupported`].
+const KNOWN: &[&str] = &[
+    "name",
+    "connector.class",
+    "tasks.max",
+    "plugin.name",
+    "slot.name",
+    "publication.name",
+    "publication.autocreate.mode",
+    "table.include.list",
+    "table.exclude.list",
+    "schema.include.list",
+    "schema.exclude.list",
+    "status.update.interval.ms",
+    "heartbeat.interval.ms",
+    "heartbeat.action.query",
+    "slot.drop.on.stop",
+    "errors.max.retries",
+    "retriable.restart.connector.wait.ms",
+    "topic.prefix",
+    "database.server.name",
+];
+
+/// Prefixes of properties pgcdc knows or that do not apply to it.
+const KNOWN_PREFIXES: &[&str] = &[
+    "database.",
+    "pgcdc.",
+    // Debezium's PostgreSQL connector ignores the schema history too.
+    "schema.history.internal.",
+];
+
+/// The properties pgcdc does not support, in name order.
+pub fn unsupported(properties: &Properties) -> Vec<String> {
+    properties
+        .keys()
+        .filter(|key| {
+            !KNOWN.contains(&key.as_str()) && !KNOWN_PREFIXES.iter().any(|p| key.starts_with(p))
+        })
+        .cloned()
+        .collect()
+}

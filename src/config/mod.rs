@@ -1,0 +1,7 @@
+//! Configuration: connection settings, pgcdc's own settings, and Debezium connector properties.
+
+pub mod connection;
+pub mod connector;
+pub mod filter;
+pub mod load;
+pub mod source;

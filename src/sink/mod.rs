@@ -1,0 +1,75 @@
+//! Sinks: where the change stream goes.
+//!
+//! A [`Sink`] takes events in stream order and says, when flushed, up to which [`Position`] it
+//! has durably taken them; the pipeline's checkpoint confirms an LSN to the server only once
+//! every sink has. A sink that keeps its own position ([`Sink::resume_position`]) is given only
+//! the events after it when the stream is replayed after a restart, so it takes nothing twice.
+
+pub mod file;
+
+use async_trait::async_trait;
+
+use crate::change::{Event, Position};
+use crate::record::EncodeError;
+
+/// A destination of the change stream.
+#[async_trait]
+pub trait Sink: Send {
+    /// A short description for logs and errors (`file:/tmp/out.jsonl`).
+    fn describe(&self) -> String;
+
+    /// Where an earlier run left off, when the sink keeps its own position.
+    fn resume_position(&self) -> Option<Position> {
+        None
+    }
+
+    /// Takes events, in stream order. The sink may buffer them until [`Sink::flush`].
+    async fn write(&mut self, events: &[Event]) -> Result<(), SinkError>;
+
+    /// Makes everything taken so far durable, and returns the position of the last change or
+    /// commit taken (`None` when nothing was ever written). A Begin is not acknowledged: it
+    /// shares its position with the transaction's first change.
+    async fn flush(&mut self) -> Result<Option<Position>, SinkError>;
+}
+
+/// A sink failure.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// Writing failed.
+    #[error("{sink}: {action}: {source}")]
+    Io {
+        /// The sink.
+        sink: String,
+        /// What was being done.
+        action: &'static str,
+        /// The operating-system error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An event could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// The sink's saved position cannot be read.
+    #[error("{sink}: the position file {path} is damaged ({reason}); remove it to start over")]
+    BadPositionFile {
+        /// The sink.
+        sink: String,
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Parses a `--sink` argument: `stdout` or `file:PATH`.
+pub fn parse_target(text: &str) -> Result<file::Target, String> {
+    match text {
+        "stdout" | "-" => Ok(file::Target::Stdout),
+        _ => match text.strip_prefix("file:") {
+            Some(path) if !path.is_empty() => Ok(file::Target::File(path.into())),
+            _ => Err(format!(
+                "unknown sink {text:?}: use stdout or file:PATH (for example file:/tmp/changes.jsonl)"
+            )),
+        },
+    }
+}

@@ -1,0 +1,106 @@
+//! Replication slots: inspect, create, drop.
+
+use pgoutput::Lsn;
+
+use crate::sql::{PgError, quote_literal};
+
+/// One row of `pg_replication_slots`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotInfo {
+    /// The slot name.
+    pub name: String,
+    /// The output plugin (logical slots).
+    pub plugin: Option<String>,
+    /// `logical` or `physical`.
+    pub slot_type: String,
+    /// The database (logical slots).
+    pub database: Option<String>,
+    /// Whether the slot goes away with its session.
+    pub temporary: bool,
+    /// The process streaming from it, if any.
+    pub active_pid: Option<i32>,
+    /// The oldest WAL the slot keeps.
+    pub restart_lsn: Option<Lsn>,
+    /// What the consumer confirmed.
+    pub confirmed_flush_lsn: Option<Lsn>,
+    /// `reserved`, `extended`, `unreserved` or `lost`.
+    pub wal_status: Option<String>,
+}
+
+impl SlotInfo {
+    /// Whether the slot's required WAL was removed: it cannot be streamed any more.
+    pub fn is_lost(&self) -> bool {
+        self.wal_status.as_deref() == Some("lost")
+    }
+}
+
+const SLOTS: &str = "
+    SELECT slot_name::text, plugin::text, slot_type::text, database::text, temporary,
+           active_pid, restart_lsn::text, confirmed_flush_lsn::text, wal_status::text
+      FROM pg_catalog.pg_replication_slots";
+
+fn from_row(row: &tokio_postgres::Row) -> Result<SlotInfo, PgError> {
+    let lsn = |i: usize| -> Result<Option<Lsn>, PgError> {
+        Ok(row
+            .try_get::<_, Option<String>>(i)?
+            .and_then(|text| text.parse().ok()))
+    };
+    Ok(SlotInfo {
+        name: row.try_get(0)?,
+        plugin: row.try_get(1)?,
+        slot_type: row.try_get(2)?,
+        database: row.try_get(3)?,
+        temporary: row.try_get(4)?,
+        active_pid: row.try_get(5)?,
+        restart_lsn: lsn(6)?,
+        confirmed_flush_lsn: lsn(7)?,
+        wal_status: row.try_get(8)?,
+    })
+}
+
+/// Every slot of the server.
+pub async fn list(client: &tokio_postgres::Client) -> Result<Vec<SlotInfo>, PgError> {
+    let rows = client
+        .query(&format!("{SLOTS} ORDER BY slot_name"), &[])
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The slot named `name`, if it exists.
+pub async fn get(client: &tokio_postgres::Client, name: &str) -> Result<Option<SlotInfo>, PgError> {
+    let row = client
+        .query_opt(&format!("{SLOTS} WHERE slot_name = $1"), &[&name])
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Creates a logical slot with the pgoutput plugin and returns its consistent point.
+pub async fn create(client: &tokio_postgres::Client, name: &str) -> Result<Lsn, PgError> {
+    let row = client
+        .query_one(
+            "SELECT lsn::text FROM pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput')",
+            &[&name],
+        )
+        .await?;
+    let text: String = row.try_get(0)?;
+    Ok(text.parse().unwrap_or_default())
+}
+
+/// Drops the slot named `name`.
+pub async fn drop_slot(client: &tokio_postgres::Client, name: &str) -> Result<(), PgError> {
+    client
+        .execute("SELECT pg_catalog.pg_drop_replication_slot($1)", &[&name])
+        .await?;
+    Ok(())
+}
+
+/// SQL that makes a temporary copy of `source` named `copy`, owned by the session that runs it
+/// (run it on the replication connection that will stream the copy: the copy then goes away
+/// with that session, even if pgcdc is killed).
+pub fn copy_sql(source: &str, copy: &str) -> String {
+    format!(
+        "SELECT pg_catalog.pg_copy_logical_replication_slot({}, {}, true)",
+        quote_literal(source),
+        quote_literal(copy)
+    )
+}
