@@ -73,8 +73,7 @@ fn main() -> ExitCode {
             Command::Quickstart(options) => pgcdc::quickstart::run(options)
                 .await
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error>),
-            Command::Bench(options) => pgcdc::bench::run::run(&options)
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error>),
+            Command::Bench(options) => pgcdc::bench::run::run(&options).await.map_err(boxed),
         }
     });
     match result {

@@ -133,6 +133,70 @@ pub fn time_pg_recvlogical(cluster: &Cluster, backlog: &Backlog) -> Result<Durat
     Ok(elapsed)
 }
 
+/// How long pgcdc takes to drain the backlog from a temporary copy of the slot into a file sink
+/// (plain JSON, fsynced), through the whole pipeline: replication connection, decoding, typed
+/// values, encoding, the file and the confirmed position.
+pub async fn time_pgcdc_drain(
+    cluster: &Cluster,
+    backlog: &Backlog,
+) -> Result<(Duration, crate::pipeline::run::RunSummary), DrainError> {
+    use crate::pipeline::run::{Replay, RunOptions, run};
+    use crate::record::plain::PlainEncoder;
+    use crate::sink::file::{FileSink, Target};
+
+    let properties: std::collections::BTreeMap<String, String> = [
+        ("database.hostname", cluster.host().to_owned()),
+        ("database.port", cluster.port().to_string()),
+        ("database.user", "postgres".to_owned()),
+        ("database.dbname", DATABASE.to_owned()),
+        ("database.sslmode", "disable".to_owned()),
+        ("slot.name", SLOT.to_owned()),
+        ("publication.name", PUBLICATION.to_owned()),
+        ("topic.prefix", "bench".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let source = crate::config::source::from_properties(&properties)?;
+    let dir = tempfile::tempdir().map_err(DrainError::Io)?;
+    let sink = FileSink::open(
+        Target::File(dir.path().join("drain.jsonl")),
+        Box::new(PlainEncoder::new("bench")),
+    )
+    .await?;
+    let options = RunOptions {
+        source,
+        end_lsn: Some(Lsn::from(u64::from(backlog.end_lsn) + 1)),
+        replay: Some(Replay::default()),
+        progress: false,
+    };
+    let started = Instant::now();
+    let summary = run(
+        options,
+        vec![Box::new(sink)],
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await?;
+    Ok((started.elapsed(), summary))
+}
+
+/// Why pgcdc's drain could not be measured.
+#[derive(Debug, thiserror::Error)]
+pub enum DrainError {
+    /// The settings were refused.
+    #[error(transparent)]
+    Setting(#[from] crate::config::source::SettingError),
+    /// The sink could not be opened.
+    #[error(transparent)]
+    Sink(#[from] crate::sink::SinkError),
+    /// Streaming failed.
+    #[error(transparent)]
+    Run(#[from] crate::pipeline::run::RunError),
+    /// The temporary directory could not be made.
+    #[error("creating a temporary directory: {0}")]
+    Io(#[source] std::io::Error),
+}
+
 /// Decodes every frame of the backlog (XLogData header, pgoutput message, every column of every
 /// tuple) and returns how many messages there were.
 pub fn decode_all(frames: &[Bytes]) -> Result<u64, pgoutput::DecodeError> {

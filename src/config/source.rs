@@ -8,7 +8,8 @@
 //! `errors.max.retries` (-1: without limit), `retriable.restart.connector.wait.ms` (10 s),
 //! `topic.prefix`. pgcdc's own keys start with `pgcdc.`: `pgcdc.protocol.version` (1, the default,
 //! as Debezium; or 2: large transactions are streamed before they commit and held within
-//! `pgcdc.stream.buffer.bytes`, default 64 MiB, spilling to disk beyond).
+//! `pgcdc.stream.buffer.bytes`, default 64 MiB, spilling to disk beyond), and
+//! `pgcdc.slot.busy.wait.ms` (10 s): how long to wait for a slot another process still reads.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -81,6 +82,9 @@ pub struct SourceConfig {
     pub retry_wait: Duration,
     /// The logical name of the source (`topic.prefix`).
     pub topic_prefix: String,
+    /// How long to wait for a slot that another process is reading to be released before giving
+    /// up (a pgcdc that was just killed leaves its server process for a moment).
+    pub slot_busy_wait: Duration,
 }
 
 /// Reads the source's settings. Keys it knows but that belong to other parts are not reported.
@@ -169,6 +173,7 @@ pub fn from_properties(
         max_retries,
         retry_wait: Duration::from_millis(millis("retriable.restart.connector.wait.ms", 10_000)?),
         topic_prefix: get("topic.prefix").unwrap_or("pgcdc").to_owned(),
+        slot_busy_wait: Duration::from_millis(millis("pgcdc.slot.busy.wait.ms", 10_000)?),
     })
 }
 

@@ -257,22 +257,22 @@ async fn session(
     let (sql, connection) = connect_sql(&config.connection).await?;
     let _sql_task = AbortOnDrop(connection);
 
-    // The publication and the slot.
-    if options.replay.is_some() {
-        if !publication::exists(&sql, &config.publication)
-            .await
-            .map_err(|source| RunError::Sql {
-                context: "checking the publication",
-                source,
-            })?
-        {
-            return Err(PublicationError::Missing {
-                name: config.publication.clone(),
-            }
-            .into());
-        }
-    } else {
+    // The publication and the slot. A replay changes nothing: both must exist.
+    if options.replay.is_none() {
         publication::ensure(&sql, &config.publication, config.autocreate, &config.filter).await?;
+    }
+    let wal_level: String = sql
+        .query_one("SELECT current_setting('wal_level')", &[])
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| RunError::Sql {
+            context: "reading wal_level",
+            source: PgError(e),
+        })?;
+    if wal_level != "logical" {
+        return Err(RunError::Slot(format!(
+            "wal_level is {wal_level}, so the server does no logical decoding: run ALTER SYSTEM SET wal_level = logical; and restart PostgreSQL"
+        )));
     }
     let slot_info = slot::get(&sql, &config.slot)
         .await
@@ -310,6 +310,19 @@ async fn session(
                 })?
         }
     };
+    if options.replay.is_some()
+        && !publication::exists(&sql, &config.publication)
+            .await
+            .map_err(|source| RunError::Sql {
+                context: "checking the publication",
+                source,
+            })?
+    {
+        return Err(PublicationError::Missing {
+            name: config.publication.clone(),
+        }
+        .into());
+    }
     if slot_info.plugin.as_deref() != Some("pgoutput") {
         return Err(RunError::Slot(format!(
             "replication slot \"{}\" uses plugin {:?}, not pgoutput: drop it (pgcdc slot drop {0}) or choose another slot.name",
@@ -322,6 +335,11 @@ async fn session(
             "replication slot \"{}\" has lost WAL it needed (wal_status = lost): changes are missing; drop and recreate it, and re-snapshot the tables",
             config.slot
         )));
+    }
+    if let Some(pid) = slot_info.active_pid
+        && options.replay.is_none()
+    {
+        wait_for_slot(&sql, config, pid).await?;
     }
     let confirmed = slot_info.confirmed_flush_lsn.unwrap_or_default();
 
@@ -472,6 +490,11 @@ async fn stream_loop(
                         load_from_catalog(sql, assembler).await?;
                         if let Some(end) = end_lsn {
                             reached_end |= cut_at_end(&mut events, end);
+                            // A commit record reaching the end LSN leaves no room for another
+                            // commit before it: everything wanted has arrived.
+                            reached_end |= events
+                                .iter()
+                                .any(|e| matches!(e, Event::Commit(c) if c.end_lsn >= end));
                         }
                         if !events.is_empty() {
                             account(&events, checkpoint, &mut pipeline.summary);
@@ -589,6 +612,38 @@ async fn send_status(
             reply_requested,
         })
         .await
+}
+
+/// Waits up to `slot_busy_wait` for another process to release the slot; if it does not, the
+/// start of replication then fails with the clear "slot is active" error.
+async fn wait_for_slot(
+    sql: &tokio_postgres::Client,
+    config: &SourceConfig,
+    pid: i32,
+) -> Result<(), RunError> {
+    if config.slot_busy_wait.is_zero() {
+        return Ok(());
+    }
+    tracing::info!(
+        slot = %config.slot,
+        pid,
+        wait = ?config.slot_busy_wait,
+        "the slot is active in another server process (a pgcdc that was just stopped?); waiting for it"
+    );
+    let deadline = Instant::now() + config.slot_busy_wait;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let info = slot::get(sql, &config.slot)
+            .await
+            .map_err(|source| RunError::Sql {
+                context: "reading the slot",
+                source,
+            })?;
+        if info.is_none_or(|info| info.active_pid.is_none()) {
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 /// Waits for the timer's next tick; never, when there is no timer.
