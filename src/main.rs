@@ -37,13 +37,18 @@ fn boxed(error: impl std::error::Error + 'static) -> Box<dyn std::error::Error> 
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The demo and the benchmark print their own report; logs would only interleave with it.
+    let default_filter = match cli.command {
+        Command::Quickstart(_) | Command::Bench(_) => "warn",
+        _ => "info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_env("PGCDC_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_env("PGCDC_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,13 +1,15 @@
 //! `pgcdc quickstart`: a throwaway PostgreSQL, a demo table, a few changes, and what pgcdc
-//! captures of them.
+//! captures of them through its replication pipeline.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use bytes::Bytes;
-use pgoutput::{Decoder, Message, Relation, Tuple, TupleData};
+use async_trait::async_trait;
+use pgoutput::Lsn;
 
+use crate::change::{ChangeKind, Datum, Event, Position, RelationInfo, Row};
 use crate::localpg::{Cluster, ClusterConfig, Installation, LocalPgError};
+use crate::pipeline::run::{RunError, RunOptions, run as run_pipeline};
+use crate::sink::{Sink, SinkError};
 use crate::sql::PgError;
 
 /// Options of `pgcdc quickstart`.
@@ -27,9 +29,12 @@ pub enum QuickstartError {
     /// A statement of the demo failed.
     #[error("the demo database refused a statement: {0}")]
     Sql(#[from] PgError),
-    /// A captured message did not decode.
-    #[error("a captured message does not decode: {0}")]
-    Decode(#[from] pgoutput::DecodeError),
+    /// The demo's settings were refused.
+    #[error(transparent)]
+    Setting(#[from] crate::config::source::SettingError),
+    /// Streaming failed.
+    #[error(transparent)]
+    Run(#[from] RunError),
 }
 
 const DEMO_SCHEMA: &str = "
@@ -37,7 +42,9 @@ const DEMO_SCHEMA: &str = "
         id serial PRIMARY KEY,
         name text NOT NULL,
         email text,
-        balance numeric(10, 2) DEFAULT 0
+        balance numeric(10, 2) DEFAULT 0,
+        tags text[],
+        updated_at timestamptz DEFAULT '2026-01-01 09:30:00+00'
     );
     ALTER TABLE public.customers REPLICA IDENTITY FULL;
     CREATE PUBLICATION pgcdc_demo FOR TABLE public.customers;
@@ -46,9 +53,9 @@ const DEMO_SCHEMA: &str = "
 const DEMO_SLOT: &str = "SELECT pg_create_logical_replication_slot('pgcdc_demo', 'pgoutput')";
 
 const DEMO_CHANGES: [&str; 4] = [
-    "INSERT INTO public.customers (name, email, balance) VALUES
-        ('Ada Lovelace', 'ada@example.com', 100.50),
-        ('Alan Turing', 'alan@example.com', 42.00)",
+    "INSERT INTO public.customers (name, email, balance, tags) VALUES
+        ('Ada Lovelace', 'ada@example.com', 100.50, '{math,poetry}'),
+        ('Alan Turing', 'alan@example.com', 42.00, NULL)",
     "BEGIN;
      SELECT pg_logical_emit_message(true, 'pgcdc.audit', '{\"user\": \"alice\", \"request_id\": \"r-17\"}');
      UPDATE public.customers SET email = 'ada@lovelace.org' WHERE name = 'Ada Lovelace';
@@ -81,24 +88,54 @@ pub async fn run(options: Options) -> Result<(), QuickstartError> {
         println!("   {}", one_line(statement));
         client.batch_execute(statement).await.map_err(PgError)?;
     }
+    let end: String = client
+        .query_one("SELECT pg_current_wal_flush_lsn()::text", &[])
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(PgError)?;
 
-    println!("4. What the slot captured, decoded from pgoutput (protocol version 1):");
-    let rows = client
-        .query(
-            "SELECT data FROM pg_logical_slot_get_binary_changes('pgcdc_demo', NULL, NULL, \
-             'proto_version', '1', 'publication_names', 'pgcdc_demo', 'messages', 'true')",
+    println!(
+        "4. What pgcdc streamed from the slot (replication protocol, pgoutput, typed values):"
+    );
+    let properties = [
+        ("database.hostname", cluster.host().to_owned()),
+        ("database.port", cluster.port().to_string()),
+        ("database.user", "postgres".to_owned()),
+        ("database.dbname", "demo".to_owned()),
+        ("database.sslmode", "disable".to_owned()),
+        ("slot.name", "pgcdc_demo".to_owned()),
+        ("publication.name", "pgcdc_demo".to_owned()),
+        ("publication.autocreate.mode", "disabled".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let run_options = RunOptions {
+        source: crate::config::source::from_properties(&properties)?,
+        end_lsn: end.parse::<Lsn>().ok(),
+        replay: None,
+        progress: false,
+    };
+    let summary = run_pipeline(
+        run_options,
+        vec![Box::new(Printer::default())],
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await?;
+    let confirmed: String = client
+        .query_one(
+            "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'pgcdc_demo'",
             &[],
         )
         .await
+        .and_then(|row| row.try_get(0))
         .map_err(PgError)?;
-    let mut printer = Printer::default();
-    for row in rows {
-        let data: Vec<u8> = row.try_get(0).map_err(PgError)?;
-        printer.print(Bytes::from(data))?;
-    }
     println!(
-        "   {} changes in {} transactions; the throwaway cluster is removed now.",
-        printer.changes, printer.transactions
+        "5. {} changes in {} transactions delivered; the slot is confirmed up to {confirmed}.",
+        summary.changes, summary.transactions
+    );
+    println!(
+        "   The throwaway cluster is removed now. Next: pgcdc run --connector YOUR-CONNECTOR.json"
     );
     Ok(())
 }
@@ -119,102 +156,87 @@ fn one_line(statement: &str) -> String {
     statement.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Prints decoded messages as readable lines.
-#[derive(Default)]
+/// A sink that prints events as readable lines.
+#[derive(Debug, Default)]
 struct Printer {
-    decoder: Decoder,
-    relations: HashMap<u32, Relation>,
-    changes: usize,
-    transactions: usize,
+    last: Option<Position>,
 }
 
-impl Printer {
-    fn print(&mut self, data: Bytes) -> Result<(), pgoutput::DecodeError> {
-        match self.decoder.decode(data)? {
-            Message::Begin(begin) => {
-                self.transactions += 1;
-                println!(
-                    "   BEGIN xid {} (commits at {})",
-                    begin.xid, begin.final_lsn
-                );
+#[async_trait]
+impl Sink for Printer {
+    fn describe(&self) -> String {
+        "quickstart printer".to_owned()
+    }
+
+    async fn write(&mut self, events: &[Event]) -> Result<(), SinkError> {
+        for event in events {
+            match event {
+                Event::Begin(txn) => {
+                    println!("   BEGIN xid {} (commits at {})", txn.xid, txn.commit_lsn)
+                }
+                Event::Commit(commit) => println!("   COMMIT {}", commit.end_lsn),
+                Event::Change(change) => match &change.kind {
+                    ChangeKind::Insert { relation, after } => {
+                        println!("     INSERT {} {}", table(relation), row(relation, after));
+                    }
+                    ChangeKind::Update {
+                        relation,
+                        before,
+                        after,
+                        ..
+                    } => {
+                        let before = before
+                            .as_ref()
+                            .map_or_else(|| "(key unchanged)".to_owned(), |b| row(relation, b));
+                        println!(
+                            "     UPDATE {} {before}\n                           -> {}",
+                            table(relation),
+                            row(relation, after)
+                        );
+                    }
+                    ChangeKind::Delete {
+                        relation, before, ..
+                    } => {
+                        println!("     DELETE {} {}", table(relation), row(relation, before));
+                    }
+                    ChangeKind::Truncate { relations, .. } => {
+                        let names: Vec<String> = relations.iter().map(|r| table(r)).collect();
+                        println!("     TRUNCATE {}", names.join(", "));
+                    }
+                    ChangeKind::Message {
+                        prefix, content, ..
+                    } => {
+                        println!("     MESSAGE {prefix} {}", String::from_utf8_lossy(content));
+                    }
+                },
             }
-            Message::Commit(commit) => println!("   COMMIT {}", commit.end_lsn),
-            Message::Relation(relation) => {
-                self.relations.insert(relation.oid, relation);
+            if !matches!(event, Event::Begin(_)) {
+                self.last = Some(event.position());
             }
-            Message::Insert(insert) => {
-                self.changes += 1;
-                let row = self.row(insert.relation_oid, &insert.new);
-                println!("     INSERT {} {row}", self.table(insert.relation_oid));
-            }
-            Message::Update(update) => {
-                self.changes += 1;
-                let before = update
-                    .old
-                    .as_ref()
-                    .map(|old| self.row(update.relation_oid, old.tuple()))
-                    .unwrap_or_else(|| "(key unchanged)".to_owned());
-                let after = self.row(update.relation_oid, &update.new);
-                println!(
-                    "     UPDATE {} {before}\n                           -> {after}",
-                    self.table(update.relation_oid)
-                );
-            }
-            Message::Delete(delete) => {
-                self.changes += 1;
-                let before = self.row(delete.relation_oid, delete.old.tuple());
-                println!("     DELETE {} {before}", self.table(delete.relation_oid));
-            }
-            Message::Truncate(truncate) => {
-                self.changes += 1;
-                let tables: Vec<String> = truncate
-                    .relation_oids
-                    .iter()
-                    .map(|oid| self.table(*oid))
-                    .collect();
-                println!("     TRUNCATE {}", tables.join(", "));
-            }
-            Message::Message(message) => println!(
-                "     MESSAGE {} {}",
-                message.prefix.to_string_lossy(),
-                String::from_utf8_lossy(&message.content)
-            ),
-            _ => {}
         }
         Ok(())
     }
 
-    fn table(&self, oid: u32) -> String {
-        self.relations
-            .get(&oid)
-            .map(|r| {
-                format!(
-                    "{}.{}",
-                    r.namespace.to_string_lossy(),
-                    r.name.to_string_lossy()
-                )
-            })
-            .unwrap_or_else(|| format!("relation {oid}"))
+    async fn flush(&mut self) -> Result<Option<Position>, SinkError> {
+        Ok(self.last)
     }
+}
 
-    fn row(&self, oid: u32, tuple: &Tuple) -> String {
-        let mut text = String::from("{");
-        let columns = self.relations.get(&oid).map(|r| r.columns.as_slice());
-        for (i, value) in tuple.iter().enumerate() {
-            let name = columns
-                .and_then(|c| c.get(i))
-                .map(|c| c.name.to_string_lossy().into_owned())
-                .unwrap_or_else(|| format!("#{i}"));
-            let shown = match &value {
-                TupleData::Null => "null".to_owned(),
-                TupleData::UnchangedToast => "(unchanged)".to_owned(),
-                TupleData::Text(bytes) => format!("{:?}", String::from_utf8_lossy(bytes)),
-                TupleData::Binary(bytes) => format!("<{} bytes>", bytes.len()),
-            };
-            let separator = if i == 0 { "" } else { ", " };
-            let _ = write!(text, "{separator}{name}: {shown}");
-        }
-        text.push('}');
-        text
+fn table(relation: &RelationInfo) -> String {
+    format!("{}.{}", relation.schema, relation.table)
+}
+
+fn row(relation: &RelationInfo, row: &Row) -> String {
+    let mut text = String::from("{");
+    for (i, (column, datum)) in relation.columns.iter().zip(&row.values).enumerate() {
+        let shown = match datum {
+            Datum::Null => "null".to_owned(),
+            Datum::UnchangedToast => "(unchanged)".to_owned(),
+            Datum::Value(value) => value.to_json().to_string(),
+        };
+        let separator = if i == 0 { "" } else { ", " };
+        let _ = write!(text, "{separator}{}: {shown}", column.name);
     }
+    text.push('}');
+    text
 }

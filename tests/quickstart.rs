@@ -29,12 +29,12 @@ pgcdc_testkit::pg_test! {
         assert!(status.success(), "quickstart failed: {err}\n{out}");
         for expected in [
             &format!("Starting a throwaway PostgreSQL {}", version.major()),
-            "INSERT public.customers {id: \"1\", name: \"Ada Lovelace\"",
-            "-> {id: \"1\", name: \"Ada Lovelace\", email: \"ada@lovelace.org\"",
+            "INSERT public.customers {id: 1, name: \"Ada Lovelace\", email: \"ada@example.com\", balance: \"100.50\", tags: [\"math\",\"poetry\"], updated_at: \"2026-01-01T09:30:00Z\"}",
+            "-> {id: 1, name: \"Ada Lovelace\", email: \"ada@lovelace.org\"",
             "MESSAGE pgcdc.audit {\"user\": \"alice\"",
-            "DELETE public.customers {id: \"2\", name: \"Alan Turing\"",
+            "DELETE public.customers {id: 2, name: \"Alan Turing\"",
             "TRUNCATE public.customers",
-            "6 changes in 4 transactions",
+            "7 changes in 4 transactions delivered; the slot is confirmed up to",
         ] {
             assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
         }

@@ -62,16 +62,16 @@ impl ConfigArgs {
             None if self.url.is_some() => (None, Properties::new()),
             None => return Err(LoadError::NoSource),
         };
+        if let Some(url) = &self.url {
+            let connection = ConnectionConfig::parse(url).map_err(LoadError::Url)?;
+            apply_connection(&mut properties, &connection);
+        }
         for set in &self.sets {
             let (key, value) = set
                 .split_once('=')
                 .filter(|(key, _)| !key.trim().is_empty())
                 .ok_or_else(|| LoadError::BadSet(set.clone()))?;
             properties.insert(key.trim().to_owned(), value.to_owned());
-        }
-        if let Some(url) = &self.url {
-            let connection = ConnectionConfig::parse(url).map_err(LoadError::Url)?;
-            apply_connection(&mut properties, &connection);
         }
         let source = source::from_properties(&properties)?;
         Ok(Loaded {
@@ -132,12 +132,25 @@ const KNOWN: &[&str] = &[
     "errors.max.retries",
     "retriable.restart.connector.wait.ms",
     "topic.prefix",
+    "database.hostname",
+    "database.port",
+    "database.user",
+    "database.password",
+    "database.dbname",
+    "database.sslmode",
+    "database.sslrootcert",
+    "database.sslcert",
+    "database.sslkey",
+    "database.tcpKeepAlive",
+    "database.connect.timeout.ms",
+    "database.ApplicationName",
+    "database.options",
+    // Deprecated in Debezium 2 in favour of topic.prefix, and unused by it.
     "database.server.name",
 ];
 
 /// Prefixes of properties pgcdc knows or that do not apply to it.
 const KNOWN_PREFIXES: &[&str] = &[
-    "database.",
     "pgcdc.",
     // Debezium's PostgreSQL connector ignores the schema history too.
     "schema.history.internal.",
@@ -152,4 +165,54 @@ pub fn unsupported(properties: &Properties) -> Vec<String> {
         })
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn unsupported_lists_only_what_pgcdc_does_not_read() {
+        let properties: Properties = [
+            ("database.hostname", "h"),
+            ("database.initial.statements", "SET x = 1"),
+            ("pgcdc.protocol.version", "2"),
+            ("schema.history.internal.kafka.topic", "t"),
+            ("snapshot.mode", "never"),
+            ("slot.name", "s"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        assert_eq!(
+            unsupported(&properties),
+            ["database.initial.statements", "snapshot.mode"]
+        );
+    }
+
+    #[test]
+    fn url_and_overrides_win_over_the_file() {
+        let args = ConfigArgs {
+            connector: None,
+            url: Some("postgres://u:pw@db.example:6543/app?sslmode=require".to_owned()),
+            sets: vec!["slot.name=s2".to_owned(), "database.port=1".to_owned()],
+        };
+        let loaded = args.load().unwrap();
+        assert_eq!(loaded.source.connection.port, 1, "--set is applied last");
+        assert_eq!(loaded.source.connection.host, "db.example");
+        assert_eq!(loaded.source.slot, "s2");
+        assert!(matches!(
+            ConfigArgs {
+                sets: vec!["novalue".into()],
+                ..args.clone()
+            }
+            .load(),
+            Err(LoadError::BadSet(_))
+        ));
+        assert!(matches!(
+            ConfigArgs::default().load(),
+            Err(LoadError::NoSource)
+        ));
+    }
 }

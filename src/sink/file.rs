@@ -35,6 +35,7 @@ pub struct FileSink {
     records: Vec<Record>,
     buffer: Vec<u8>,
     last: Option<Position>,
+    saved: Option<Position>,
     resume: Option<Position>,
 }
 
@@ -59,6 +60,7 @@ impl FileSink {
             records: Vec::new(),
             buffer: Vec::with_capacity(1 << 20),
             last: None,
+            saved: None,
             resume: None,
         };
         if let Target::File(path) = &sink.target {
@@ -88,8 +90,9 @@ impl FileSink {
                             .map_err(|e| sink.io("cutting the file back", e))?;
                     }
                     sink.length = length;
-                    sink.resume = Some(position);
-                    sink.last = Some(position);
+                    sink.resume = position;
+                    sink.last = position;
+                    sink.saved = position;
                 }
                 Some((_, length)) => {
                     return Err(SinkError::BadPositionFile {
@@ -104,10 +107,12 @@ impl FileSink {
                     if current > 0 {
                         tracing::warn!(
                             path = %path.display(),
-                            "appending to a file without a saved position; lines may repeat"
+                            "appending to a file that pgcdc did not write; its lines are kept"
                         );
                     }
                     sink.length = current;
+                    // Saved at once, so that a crash before the first flush can be cut back too.
+                    sink.save_position(&path, None).await?;
                 }
             }
             sink.file = Some(file);
@@ -123,7 +128,11 @@ impl FileSink {
         }
     }
 
-    async fn read_position_file(&self, path: &Path) -> Result<Option<(Position, u64)>, SinkError> {
+    /// The saved position (`None` inside when nothing was taken yet) and file length.
+    async fn read_position_file(
+        &self,
+        path: &Path,
+    ) -> Result<Option<(Option<Position>, u64)>, SinkError> {
         let text = match tokio::fs::read_to_string(path).await {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -136,6 +145,12 @@ impl FileSink {
         };
         let json: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let length = json["length"]
+            .as_u64()
+            .ok_or_else(|| bad("no length".into()))?;
+        if json["commit_lsn"].is_null() {
+            return Ok(Some((None, length)));
+        }
         let commit_lsn = json["commit_lsn"]
             .as_str()
             .and_then(|s| s.parse::<Lsn>().ok())
@@ -144,16 +159,17 @@ impl FileSink {
             .as_u64()
             .and_then(|i| u32::try_from(i).ok())
             .ok_or_else(|| bad("no index".into()))?;
-        let length = json["length"]
-            .as_u64()
-            .ok_or_else(|| bad("no length".into()))?;
-        Ok(Some((Position::new(commit_lsn, index), length)))
+        Ok(Some((Some(Position::new(commit_lsn, index)), length)))
     }
 
-    async fn save_position(&self, path: &Path, position: Position) -> Result<(), SinkError> {
+    async fn save_position(
+        &self,
+        path: &Path,
+        position: Option<Position>,
+    ) -> Result<(), SinkError> {
         let text = serde_json::json!({
-            "commit_lsn": position.commit_lsn.to_string(),
-            "index": position.index,
+            "commit_lsn": position.map(|p| p.commit_lsn.to_string()),
+            "index": position.map(|p| p.index),
             "length": self.length,
         })
         .to_string();
@@ -245,8 +261,9 @@ impl Sink for FileSink {
                     self.length += self.buffer.len() as u64;
                     self.buffer.clear();
                 }
-                if let Some(position) = self.last {
-                    self.save_position(&path, position).await?;
+                if self.last != self.saved {
+                    self.save_position(&path, self.last).await?;
+                    self.saved = self.last;
                 }
             }
         }
