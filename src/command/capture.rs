@@ -13,7 +13,6 @@ use crate::pipeline::progress::Progress;
 use crate::pipeline::run::RunSummary;
 use crate::source::connection::{ConnectError, QueryError, ReplicationClient, StreamError};
 use crate::source::slot;
-use crate::sql::quote_ident;
 
 /// Options of `pgcdc capture`.
 #[derive(Debug, Clone, clap::Args)]
@@ -95,20 +94,8 @@ pub async fn run(args: CaptureArgs) -> Result<CaptureSummary, CommandError> {
         .simple_query(&slot::copy_sql(&slot_name, &copy))
         .await
         .map_err(CaptureError::from)?;
-    let publication = quote_ident(&source.publication);
-    let protocol = if source.protocol_version >= 2 {
-        "2"
-    } else {
-        "1"
-    };
-    let mut options = vec![
-        ("proto_version", protocol),
-        ("publication_names", publication.as_str()),
-        ("messages", "true"),
-    ];
-    if source.protocol_version >= 2 {
-        options.push(("streaming", "on"));
-    }
+    let options = source.pgoutput_options();
+    let options: Vec<(&str, &str)> = options.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut stream = client
         .start_replication(&copy, Lsn::from(0), &options)
         .await

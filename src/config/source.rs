@@ -177,6 +177,25 @@ pub fn from_properties(
     })
 }
 
+impl SourceConfig {
+    /// The pgoutput options of `START_REPLICATION`: the protocol version, the publication,
+    /// logical decoding messages, and streaming with protocol 2.
+    pub fn pgoutput_options(&self) -> Vec<(&'static str, String)> {
+        let mut options = vec![
+            ("proto_version", self.protocol_version.to_string()),
+            (
+                "publication_names",
+                crate::sql::quote_ident(&self.publication),
+            ),
+            ("messages", "true".to_owned()),
+        ];
+        if self.protocol_version >= 2 {
+            options.push(("streaming", "on".to_owned()));
+        }
+        options
+    }
+}
+
 fn invalid(key: &str, value: &str, expected: &str) -> SettingError {
     SettingError::Invalid {
         key: key.to_owned(),

@@ -28,7 +28,7 @@ use crate::source::connection::{
 use crate::source::publication::{self, PublicationError};
 use crate::source::stream_buffer::StreamBuffers;
 use crate::source::{catalog, slot};
-use crate::sql::{PgError, quote_ident};
+use crate::sql::PgError;
 
 /// How long a graceful stop waits for the current transaction to complete.
 pub const STOP_GRACE: Duration = Duration::from_secs(30);
@@ -368,22 +368,11 @@ async fn session(
         Some(from) => from,
         None => Lsn::from(0),
     };
-    let publication_names = quote_ident(&config.publication);
-    let mut plugin_options = vec![
-        (
-            "proto_version",
-            if config.protocol_version >= 2 {
-                "2"
-            } else {
-                "1"
-            },
-        ),
-        ("publication_names", publication_names.as_str()),
-        ("messages", "true"),
-    ];
-    if config.protocol_version >= 2 {
-        plugin_options.push(("streaming", "on"));
-    }
+    let plugin_options = config.pgoutput_options();
+    let plugin_options: Vec<(&str, &str)> = plugin_options
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
     let mut stream = client
         .start_replication(&stream_slot, start, &plugin_options)
         .await?;

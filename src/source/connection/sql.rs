@@ -9,7 +9,7 @@ use tokio::net::UnixStream;
 use tokio::task::JoinHandle;
 
 use super::error::{ConnectError, ServerError};
-use super::startup::{self, SESSION_SETTINGS, display_addr};
+use super::startup::{self, SESSION_SETTINGS, display_addr, within_connect_timeout};
 use super::tls::{self, PgTlsConnect, TlsSetup};
 use crate::config::connection::{ConnectionConfig, SslMode};
 
@@ -23,14 +23,7 @@ pub type SqlConnectionTask = JoinHandle<Result<(), tokio_postgres::Error>>;
 pub async fn connect_sql(
     config: &ConnectionConfig,
 ) -> Result<(tokio_postgres::Client, SqlConnectionTask), ConnectError> {
-    let addr = display_addr(config);
-    let work = connect_untimed(config);
-    match config.connect_timeout {
-        Some(limit) => tokio::time::timeout(limit, work)
-            .await
-            .map_err(|_| ConnectError::Timeout { addr, after: limit })?,
-        None => work.await,
-    }
+    within_connect_timeout(config, connect_untimed(config)).await
 }
 
 async fn connect_untimed(

@@ -127,12 +127,23 @@ pub(crate) async fn open(
     config: &ConnectionConfig,
     replication: bool,
 ) -> Result<Session, ConnectError> {
-    let addr = display_addr(config);
-    let work = open_untimed(config, replication);
+    within_connect_timeout(config, open_untimed(config, replication)).await
+}
+
+/// Runs `work` (connecting, TLS, authentication) within `config.connect_timeout`, if any.
+pub(crate) async fn within_connect_timeout<T>(
+    config: &ConnectionConfig,
+    work: impl std::future::Future<Output = Result<T, ConnectError>>,
+) -> Result<T, ConnectError> {
     match config.connect_timeout {
-        Some(limit) => tokio::time::timeout(limit, work)
-            .await
-            .map_err(|_| ConnectError::Timeout { addr, after: limit })?,
+        Some(limit) => {
+            tokio::time::timeout(limit, work)
+                .await
+                .map_err(|_| ConnectError::Timeout {
+                    addr: display_addr(config),
+                    after: limit,
+                })?
+        }
         None => work.await,
     }
 }
