@@ -23,6 +23,7 @@ pub mod bench;
 pub mod change;
 pub mod command;
 pub mod config;
+pub mod debezium;
 pub mod localpg;
 pub mod pipeline;
 pub mod quickstart;
