@@ -169,7 +169,7 @@ pgcdc_testkit::pg_test! {
             std::thread::spawn(move || {
                 let status = std::process::Command::new(psql)
                     .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-c",
-                        "DO $$ BEGIN FOR b IN 0..399 LOOP INSERT INTO seq SELECT g FROM generate_series(b * 50 + 1, b * 50 + 50) g; COMMIT; PERFORM pg_sleep(0.005); END LOOP; END $$;"])
+                        "DO $$ BEGIN FOR b IN 0..399 LOOP INSERT INTO seq SELECT g FROM generate_series(b * 50 + 1, b * 50 + 50) g; COMMIT; PERFORM pg_sleep(0.02); END LOOP; END $$;"])
                     .status()
                     .unwrap();
                 assert!(status.success());

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use pgoutput::Lsn;
 
+use super::types::TypeCache;
 use super::value::Value;
 
 /// Where an event stands in the change stream.
@@ -94,6 +95,11 @@ pub struct ColumnInfo {
     pub in_replica_identity: bool,
     /// Whether the column is part of the table's primary key (from the catalog).
     pub in_primary_key: bool,
+    /// Whether the column may be NULL (`NOT NULL` absent; from the catalog, true when unknown).
+    pub nullable: bool,
+    /// The column's `DEFAULT`, as `pg_get_expr` prints it (`'new'::text`,
+    /// `nextval('t_id_seq'::regclass)`, `now()`), from the catalog.
+    pub default_expression: Option<String>,
 }
 
 /// A table, as the stream describes it. A new description (after `ALTER TABLE`) is a new
@@ -113,6 +119,9 @@ pub struct RelationInfo {
     /// Increases with every new description of any table in this stream; caches of per-table
     /// work (schemas, encoders) key on it.
     pub generation: u64,
+    /// The type catalog as it was when the table was described: what the column types are
+    /// (domains, enums and their labels, arrays of user types).
+    pub types: Arc<TypeCache>,
 }
 
 impl RelationInfo {

@@ -103,7 +103,7 @@ pub const FIRST_NORMAL_OID: u32 = 16384;
 const MAX_DOMAIN_DEPTH: usize = 32;
 
 /// The types known to the change model, by oid.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeCache {
     types: HashMap<u32, TypeInfo>,
 }

@@ -574,14 +574,14 @@ async fn load_from_catalog(
                 source,
             })?;
     }
-    for oid in assembler.take_key_requests() {
-        let key = catalog::primary_key(sql, oid)
+    for oid in assembler.take_metadata_requests() {
+        let metadata = catalog::table_metadata(sql, oid)
             .await
             .map_err(|source| RunError::Sql {
-                context: "reading a primary key from the catalog",
+                context: "reading a table's columns from the catalog",
                 source,
             })?;
-        assembler.set_primary_key(oid, key);
+        assembler.set_metadata(oid, metadata);
     }
     Ok(())
 }

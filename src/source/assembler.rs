@@ -8,7 +8,8 @@
 //! Two things come from the catalog rather than the stream, and the assembler asks for them for
 //! the caller to load before the next message: a type that is not built in, named by a Type
 //! message ([`Assembler::take_type_requests`]), and a table's primary key, which record keys are
-//! made of ([`Assembler::take_key_requests`]; the stream only marks the replica identity, which
+//! made of, with its columns' nullability and defaults ([`Assembler::take_metadata_requests`];
+//! the stream only marks the replica identity, which
 //! with `REPLICA IDENTITY FULL` is every column).
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use pgoutput::{Decoder, Lsn, Message, OldTuple, Tuple, TupleData};
 
+use super::catalog::TableMetadata;
 use super::stream_buffer::{StreamBufferError, StreamBuffers};
 use crate::change::types::TypeCache;
 use crate::change::value::{ValueError, parse_binary, parse_text};
@@ -97,14 +99,14 @@ struct OpenTxn {
 pub struct Assembler {
     decoder: Decoder,
     relations: HashMap<u32, Arc<RelationInfo>>,
-    types: TypeCache,
+    types: Arc<TypeCache>,
     generation: u64,
     txn: Option<OpenTxn>,
     origin: Option<String>,
     streams: StreamBuffers,
     type_requests: Vec<u32>,
-    primary_keys: HashMap<u32, Vec<String>>,
-    key_requests: Vec<u32>,
+    metadata: HashMap<u32, TableMetadata>,
+    metadata_requests: Vec<u32>,
 }
 
 impl Assembler {
@@ -114,42 +116,40 @@ impl Assembler {
         Self {
             decoder: Decoder::new(),
             relations: HashMap::new(),
-            types,
+            types: Arc::new(types),
             generation: 0,
             txn: None,
             origin: None,
             streams,
             type_requests: Vec::new(),
-            primary_keys: HashMap::new(),
-            key_requests: Vec::new(),
+            metadata: HashMap::new(),
+            metadata_requests: Vec::new(),
         }
     }
 
-    /// The relations whose primary key is not known yet.
-    pub fn take_key_requests(&mut self) -> Vec<u32> {
-        std::mem::take(&mut self.key_requests)
+    /// The relations whose catalog metadata (primary key, nullability, defaults) is not known
+    /// yet.
+    pub fn take_metadata_requests(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.metadata_requests)
     }
 
-    /// Sets the primary key columns of relation `oid` (empty: it has none).
-    pub fn set_primary_key(&mut self, oid: u32, columns: Vec<String>) {
+    /// Sets the catalog metadata of relation `oid`.
+    pub fn set_metadata(&mut self, oid: u32, metadata: TableMetadata) {
         if let Some(relation) = self.relations.get_mut(&oid) {
-            let relation = Arc::make_mut(relation);
-            for column in &mut relation.columns {
-                column.in_primary_key = columns.contains(&column.name);
-            }
+            apply_metadata(Arc::make_mut(relation), &metadata);
         }
-        self.primary_keys.insert(oid, columns);
+        self.metadata.insert(oid, metadata);
     }
 
-    fn request_key(&mut self, oid: u32) {
-        if !self.primary_keys.contains_key(&oid) && !self.key_requests.contains(&oid) {
-            self.key_requests.push(oid);
+    fn request_metadata(&mut self, oid: u32) {
+        if !self.metadata.contains_key(&oid) && !self.metadata_requests.contains(&oid) {
+            self.metadata_requests.push(oid);
         }
     }
 
     /// The type cache, to add types loaded from the catalog.
     pub fn types_mut(&mut self) -> &mut TypeCache {
-        &mut self.types
+        Arc::make_mut(&mut self.types)
     }
 
     /// The type oids named by Type messages that are not in the cache yet.
@@ -219,7 +219,7 @@ impl Assembler {
                 };
                 match &message {
                     Message::Type(ty) => self.request_type(ty.oid),
-                    Message::Relation(relation) => self.request_key(relation.oid),
+                    Message::Relation(relation) => self.request_metadata(relation.oid),
                     _ => {}
                 }
                 self.streams.push(xid, lsn, data)?;
@@ -264,9 +264,8 @@ impl Assembler {
             Message::Commit(commit) => self.end_txn(commit.end_lsn, out),
             Message::Relation(relation) => {
                 self.generation += 1;
-                self.request_key(relation.oid);
-                let primary_key = self.primary_keys.get(&relation.oid);
-                let info = RelationInfo {
+                self.request_metadata(relation.oid);
+                let mut info = RelationInfo {
                     oid: relation.oid,
                     schema: relation.namespace.to_string_lossy().into_owned(),
                     table: relation.name.to_string_lossy().into_owned(),
@@ -284,14 +283,17 @@ impl Assembler {
                             type_oid: column.type_oid,
                             type_modifier: column.type_modifier,
                             in_replica_identity: column.is_key(),
-                            in_primary_key: primary_key.is_some_and(|key| {
-                                key.iter()
-                                    .any(|k| k.as_str() == column.name.to_string_lossy())
-                            }),
+                            in_primary_key: false,
+                            nullable: true,
+                            default_expression: None,
                         })
                         .collect(),
                     generation: self.generation,
+                    types: self.types.clone(),
                 };
+                if let Some(metadata) = self.metadata.get(&relation.oid) {
+                    apply_metadata(&mut info, metadata);
+                }
                 self.relations.insert(relation.oid, Arc::new(info));
             }
             Message::Type(ty) => self.request_type(ty.oid),
@@ -461,6 +463,17 @@ impl Assembler {
             })?);
         }
         Ok(Row { values })
+    }
+}
+
+/// Marks the primary key, nullability and defaults the catalog gave.
+fn apply_metadata(relation: &mut RelationInfo, metadata: &TableMetadata) {
+    for column in &mut relation.columns {
+        column.in_primary_key = metadata.primary_key.contains(&column.name);
+        if let Some(known) = metadata.columns.iter().find(|c| c.name == column.name) {
+            column.nullable = !known.not_null;
+            column.default_expression = known.default_expression.clone();
+        }
     }
 }
 

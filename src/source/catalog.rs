@@ -88,22 +88,56 @@ pub async fn load_type(
     Ok(())
 }
 
-/// The primary key columns of the table with `oid`, in key order (empty when it has none or no
-/// longer exists).
-pub async fn primary_key(
+/// What the catalog says of a table's columns, beyond what the stream describes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableMetadata {
+    /// Per column name: whether it is part of the primary key.
+    pub primary_key: Vec<String>,
+    /// Per column name: (`NOT NULL`, the `DEFAULT` expression).
+    pub columns: Vec<ColumnMetadata>,
+}
+
+/// What the catalog says of one column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnMetadata {
+    /// The column name.
+    pub name: String,
+    /// Whether it is `NOT NULL`.
+    pub not_null: bool,
+    /// Its `DEFAULT`, as `pg_get_expr` prints it.
+    pub default_expression: Option<String>,
+}
+
+/// The primary key, nullability and defaults of the table with `oid` (empty when it no longer
+/// exists).
+pub async fn table_metadata(
     client: &tokio_postgres::Client,
     oid: u32,
-) -> Result<Vec<String>, PgError> {
+) -> Result<TableMetadata, PgError> {
     let rows = client
         .query(
-            "SELECT a.attname::text
-               FROM pg_catalog.pg_index i
-               JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
-               JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-              WHERE i.indrelid = $1 AND i.indisprimary
-              ORDER BY k.ord",
+            "SELECT a.attname::text, a.attnotnull,
+                    pg_catalog.pg_get_expr(d.adbin, d.adrelid),
+                    COALESCE(a.attnum = ANY (i.indkey), false)
+               FROM pg_catalog.pg_attribute a
+               LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+               LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
+              WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum",
             &[&oid],
         )
         .await?;
-    rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+    let mut metadata = TableMetadata::default();
+    for row in rows {
+        let name: String = row.try_get(0)?;
+        if row.try_get::<_, bool>(3)? {
+            metadata.primary_key.push(name.clone());
+        }
+        metadata.columns.push(ColumnMetadata {
+            name,
+            not_null: row.try_get(1)?,
+            default_expression: row.try_get(2)?,
+        });
+    }
+    Ok(metadata)
 }
