@@ -12,7 +12,7 @@
 //! - [`pipeline`]: acknowledgements and the confirmed LSN.
 //! - [`record`] and [`sink`]: what is written, and where (file, stdout).
 //! - [`config`]: connection settings and configuration.
-//! - [`bench`]: the reference workloads of the benchmarks.
+//! - [`bench`](mod@bench): the reference workloads of the benchmarks.
 //! - [`localpg`]: throwaway local PostgreSQL clusters for the quickstart, benchmarks and tests.
 //! - [`quickstart`]: the `pgcdc quickstart` demo.
 //! - [`sql`]: quoting for the SQL text pgcdc builds.
