@@ -91,11 +91,14 @@ pgcdc_testkit::pg_test! {
             .unwrap();
         common::wait_until(LIMIT, "the other consumer", || scalar(&pg, "postgres", "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'busy' AND active_pid IS NOT NULL") == "1").await;
         let (ok, line, _) = pgcdc(run_to_end(&pg, &[("slot.name", "busy"), ("pgcdc.slot.busy.wait.ms", "500")], &out)).await;
+        let (check_ok, _, check_out) = pgcdc(args(&["check"], &pg, &[("slot.name", "busy")])).await;
         other.kill().unwrap();
         other.wait().unwrap();
         assert!(!ok);
         assert!(line.contains("replication slot \"busy\" is active for PID"), "{line}");
         assert_eq!(confirmed_flush(&pg, "busy"), before, "the slot did not move");
+        assert!(!check_ok);
+        assert!(check_out.contains("FAIL  slot \"busy\" is in use by another process (PID"), "{check_out}");
     }
 }
 
@@ -186,5 +189,41 @@ pgcdc_testkit::pg_test! {
         assert_eq!((inserts, updates), (5000, 10));
         assert_eq!(scalar(&pg, "postgres", "SELECT confirmed_flush_lsn IS NOT NULL AND confirmed_flush_lsn < pg_current_wal_lsn() FROM pg_replication_slots WHERE slot_name = 'debezium'"), "t", "the slot itself did not move");
         assert_eq!(scalar(&pg, "postgres", "SELECT count(*) FROM pg_replication_slots"), "1", "the copy is gone");
+    }
+}
+
+pgcdc_testkit::pg_test! {
+    async fn a_slot_that_lost_its_wal_is_refused(version: PgVersion) {
+        let pg = start_with(config(version).setting("max_slot_wal_keep_size", "1MB"));
+        pg.psql("postgres", "CREATE TABLE t (id int PRIMARY KEY, v text)").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.jsonl");
+        let (ok, line, _) = pgcdc(run_to_end(&pg, &[], &out)).await;
+        assert!(ok, "{line}");
+        // Make the server remove WAL the slot still needs.
+        for _ in 0..4 {
+            pg.psql("postgres", "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 2000) g ON CONFLICT (id) DO UPDATE SET v = excluded.v; SELECT pg_switch_wal();").unwrap();
+        }
+        pg.psql("postgres", "CHECKPOINT; CHECKPOINT;").unwrap();
+        assert_eq!(scalar(&pg, "postgres", "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'debezium'"), "lost");
+
+        let (ok, line, _) = pgcdc(run_to_end(&pg, &[], &out)).await;
+        assert!(!ok);
+        assert!(line.contains("has lost WAL it needed (wal_status = lost)"), "{line}");
+        let (ok, _, stdout) = pgcdc(args(&["check"], &pg, &[])).await;
+        assert!(!ok);
+        assert!(stdout.contains("FAIL  slot \"debezium\" has lost WAL it needed"), "{stdout}");
+    }
+}
+
+pgcdc_testkit::pg_test! {
+    async fn publication_autocreate_no_tables(version: PgVersion) {
+        let pg = start(version);
+        pg.psql("postgres", "CREATE TABLE t (id int PRIMARY KEY)").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (ok, line, _) = pgcdc(run_to_end(&pg, &[("publication.autocreate.mode", "no_tables"), ("publication.name", "empty_pub")], &dir.path().join("o"))).await;
+        assert!(ok, "{line}");
+        assert_eq!(scalar(&pg, "postgres", "SELECT count(*) FROM pg_publication WHERE pubname = 'empty_pub' AND NOT puballtables"), "1");
+        assert_eq!(scalar(&pg, "postgres", "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'empty_pub'"), "0");
     }
 }
