@@ -1,2 +1,29 @@
-//! Debezium-compatible output: keys, envelopes, schemas and topic names as Debezium's PostgreSQL
-//! connector writes them with Kafka Connect's `JsonConverter`.
+//! Debezium-compatible output: keys, envelopes, schemas, headers and topic names as Debezium's
+//! PostgreSQL connector (3.6) writes them with Kafka Connect's `JsonConverter`, byte for byte.
+//!
+//! [`DebeziumEncoder`] is the [`Encoder`](crate::record::Encoder); [`DebeziumConfig`] reads its
+//! settings from the connector properties. The parts:
+//!
+//! * [`json`]: the converter's JSON text (Java number text, Jackson's string escaping);
+//! * [`schema`]: Connect schemas and their JSON;
+//! * [`types`]: the PostgreSQL type to Connect schema mapping; [`values`]: the values;
+//!   [`defaults`]: column defaults in schemas;
+//! * [`source`], [`envelope`], [`topic`]: the source block, envelope schemas, topic names;
+//! * [`table`]: what is worked out once per table description (schemas serialized once).
+//!
+//! `docs/compatibility.md` lists the supported properties and the known differences.
+
+pub mod config;
+pub mod defaults;
+pub mod encoder;
+pub mod envelope;
+pub mod json;
+pub mod schema;
+pub mod source;
+pub mod table;
+pub mod topic;
+pub mod types;
+pub mod values;
+
+pub use config::{ConfigError, DebeziumConfig};
+pub use encoder::{DebeziumEncoder, new_run_id};

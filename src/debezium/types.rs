@@ -1,0 +1,312 @@
+//! The Debezium mapping of PostgreSQL column types: each column's Connect schema and how its
+//! values are converted ([`Conv`]).
+
+use crate::change::types::{TypeCache, TypeInfo, TypeKind};
+
+use super::config::{
+    BinaryMode, DebeziumConfig, DecimalMode, HstoreMode, IntervalMode, TimePrecisionMode,
+};
+use super::schema::{Field, Schema, SchemaType};
+
+/// How a column's values become JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Conv {
+    /// `boolean` (also `bit(1)`).
+    Bool,
+    /// `int16`.
+    Int16,
+    /// `int32`.
+    Int32,
+    /// `int64` (also `oid`).
+    Int64,
+    /// `float`.
+    Float32,
+    /// `double`.
+    Float64,
+    /// A string of the value's text (text types, enums, `json`, `uuid`, network types, ...).
+    Text,
+    /// The `name` type: always null in streaming, as Debezium writes it.
+    AlwaysNull,
+    /// `bytea`, per `binary.handling.mode`.
+    Binary(BinaryMode),
+    /// Connect `Decimal` at a fixed scale (`numeric(p,s)`, `money`).
+    Decimal {
+        /// The scale.
+        scale: u16,
+    },
+    /// `io.debezium.data.VariableScaleDecimal` (`numeric` without a scale).
+    VariableScaleDecimal,
+    /// `decimal.handling.mode=string`.
+    DecimalString,
+    /// `decimal.handling.mode=double`.
+    DecimalDouble,
+    /// Days since the epoch (`io.debezium.time.Date`, Connect `Date`).
+    Date,
+    /// µs since midnight (`io.debezium.time.MicroTime`).
+    MicroTime,
+    /// ms since midnight (`io.debezium.time.Time`, Connect `Time`).
+    MilliTime,
+    /// `io.debezium.time.ZonedTime`.
+    ZonedTime,
+    /// µs since the epoch (`io.debezium.time.MicroTimestamp`).
+    MicroTimestamp,
+    /// ms since the epoch (`io.debezium.time.Timestamp`, Connect `Timestamp`).
+    MilliTimestamp,
+    /// `io.debezium.time.ZonedTimestamp` with the fraction padded to `precision` digits.
+    ZonedTimestamp {
+        /// The column's fractional second digits.
+        precision: u8,
+    },
+    /// `io.debezium.time.MicroDuration`.
+    MicroDuration,
+    /// `io.debezium.time.Interval` (ISO 8601 text).
+    IntervalString,
+    /// `io.debezium.data.geometry.Point`.
+    Point,
+    /// `hstore` as a JSON string.
+    HstoreJson,
+    /// `hstore` as a map.
+    HstoreMap,
+    /// `io.debezium.data.Bits`: little-endian bytes.
+    Bits,
+    /// An array of elements converted by the inner conversion.
+    Array(Box<Conv>),
+    /// A type Debezium does not know, kept with `include.unknown.datatypes=true`: its text as
+    /// bytes.
+    UnknownBytes,
+}
+
+/// A column's schema and conversion.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    /// How values are converted.
+    pub conv: Conv,
+    /// The schema (optional; the caller sets optionality and default).
+    pub schema: Schema,
+}
+
+/// The mapping of a column of type `oid` with modifier `typmod`, or `None` for a type Debezium
+/// leaves out (`include.unknown.datatypes=false`).
+pub fn map_type(
+    types: &TypeCache,
+    oid: u32,
+    typmod: i32,
+    config: &DebeziumConfig,
+) -> Option<Mapping> {
+    let unknown = || {
+        config.include_unknown_datatypes.then(|| Mapping {
+            conv: Conv::UnknownBytes,
+            schema: Schema::primitive("bytes", true),
+        })
+    };
+    let Some(info) = types.resolve(oid) else {
+        return unknown();
+    };
+    map_info(types, info, typmod, config).or_else(unknown)
+}
+
+fn simple(conv: Conv, kind: &'static str) -> Option<Mapping> {
+    Some(Mapping {
+        conv,
+        schema: Schema::primitive(kind, true),
+    })
+}
+
+fn named(conv: Conv, kind: &'static str, name: &str) -> Option<Mapping> {
+    Some(Mapping {
+        conv,
+        schema: Schema::primitive(kind, true).named(name, Some(1)),
+    })
+}
+
+/// The fractional second digits of a `time`/`timestamp` column (6 when unconstrained).
+fn time_precision(typmod: i32) -> u8 {
+    if (0..=6).contains(&typmod) {
+        typmod as u8
+    } else {
+        6
+    }
+}
+
+fn map_info(
+    types: &TypeCache,
+    info: &TypeInfo,
+    typmod: i32,
+    config: &DebeziumConfig,
+) -> Option<Mapping> {
+    match &info.kind {
+        TypeKind::Enum { labels } => {
+            let schema = Schema::primitive("string", true)
+                .named("io.debezium.data.Enum", Some(1))
+                .with_parameter("allowed", labels.join(","));
+            return Some(Mapping {
+                conv: Conv::Text,
+                schema,
+            });
+        }
+        TypeKind::Array { element_oid } => {
+            let element = types.resolve(*element_oid)?;
+            let inner = map_info(types, element, typmod, config)?;
+            let items_optional = !matches!(element.kind, TypeKind::Enum { .. });
+            return Some(Mapping {
+                conv: Conv::Array(Box::new(inner.conv)),
+                schema: Schema::array(inner.schema.with_optional(items_optional), true),
+            });
+        }
+        TypeKind::Range { .. } => return simple(Conv::Text, "string"),
+        TypeKind::Base => {}
+        _ => return None,
+    }
+    let adaptive = config.time_precision_mode != TimePrecisionMode::Connect;
+    match info.name.as_str() {
+        "bool" => simple(Conv::Bool, "boolean"),
+        "int2" => simple(Conv::Int16, "int16"),
+        "int4" => simple(Conv::Int32, "int32"),
+        "int8" | "oid" => simple(Conv::Int64, "int64"),
+        "float4" => simple(Conv::Float32, "float"),
+        "float8" => simple(Conv::Float64, "double"),
+        "numeric" => numeric(typmod, config),
+        "money" => match config.decimal_mode {
+            DecimalMode::Precise => Some(Mapping {
+                conv: Conv::Decimal {
+                    scale: u16::from(config.money_fraction_digits),
+                },
+                schema: decimal_schema(u32::from(config.money_fraction_digits), None),
+            }),
+            DecimalMode::String => simple(Conv::DecimalString, "string"),
+            DecimalMode::Double => simple(Conv::DecimalDouble, "double"),
+        },
+        "text" | "varchar" | "bpchar" | "char" | "citext" | "inet" | "cidr" | "macaddr"
+        | "macaddr8" => simple(Conv::Text, "string"),
+        "name" => simple(Conv::AlwaysNull, "string"),
+        "bytea" => match config.binary_mode {
+            BinaryMode::Bytes => simple(Conv::Binary(BinaryMode::Bytes), "bytes"),
+            mode => simple(Conv::Binary(mode), "string"),
+        },
+        "date" if adaptive => named(Conv::Date, "int32", "io.debezium.time.Date"),
+        "date" => named(Conv::Date, "int32", "org.apache.kafka.connect.data.Date"),
+        "time" => match config.time_precision_mode {
+            TimePrecisionMode::Connect => named(
+                Conv::MilliTime,
+                "int32",
+                "org.apache.kafka.connect.data.Time",
+            ),
+            TimePrecisionMode::Adaptive if time_precision(typmod) <= 3 => {
+                named(Conv::MilliTime, "int32", "io.debezium.time.Time")
+            }
+            _ => named(Conv::MicroTime, "int64", "io.debezium.time.MicroTime"),
+        },
+        "timetz" => named(Conv::ZonedTime, "string", "io.debezium.time.ZonedTime"),
+        "timestamp" if !adaptive => named(
+            Conv::MilliTimestamp,
+            "int64",
+            "org.apache.kafka.connect.data.Timestamp",
+        ),
+        "timestamp" if time_precision(typmod) <= 3 => {
+            named(Conv::MilliTimestamp, "int64", "io.debezium.time.Timestamp")
+        }
+        "timestamp" => named(
+            Conv::MicroTimestamp,
+            "int64",
+            "io.debezium.time.MicroTimestamp",
+        ),
+        "timestamptz" => named(
+            Conv::ZonedTimestamp {
+                precision: time_precision(typmod),
+            },
+            "string",
+            "io.debezium.time.ZonedTimestamp",
+        ),
+        "interval" => match config.interval_mode {
+            IntervalMode::Numeric => named(
+                Conv::MicroDuration,
+                "int64",
+                "io.debezium.time.MicroDuration",
+            ),
+            IntervalMode::String => {
+                named(Conv::IntervalString, "string", "io.debezium.time.Interval")
+            }
+        },
+        "uuid" => named(Conv::Text, "string", "io.debezium.data.Uuid"),
+        "json" | "jsonb" => named(Conv::Text, "string", "io.debezium.data.Json"),
+        "xml" => named(Conv::Text, "string", "io.debezium.data.Xml"),
+        "tsvector" => named(Conv::Text, "string", "io.debezium.data.Tsvector"),
+        "ltree" => named(Conv::Text, "string", "io.debezium.data.Ltree"),
+        "hstore" => match config.hstore_mode {
+            HstoreMode::Json => named(Conv::HstoreJson, "string", "io.debezium.data.Json"),
+            HstoreMode::Map => Some(Mapping {
+                conv: Conv::HstoreMap,
+                schema: Schema {
+                    kind: SchemaType::Map(
+                        Box::new(Schema::primitive("string", false)),
+                        Box::new(Schema::primitive("string", true)),
+                    ),
+                    ..Schema::primitive("map", true)
+                },
+            }),
+        },
+        "bit" if typmod <= 1 => simple(Conv::Bool, "boolean"),
+        "bit" | "varbit" => Some(Mapping {
+            conv: Conv::Bits,
+            schema: Schema::primitive("bytes", true)
+                .named("io.debezium.data.Bits", Some(1))
+                .with_parameter("length", typmod.max(0).to_string()),
+        }),
+        "point" => Some(Mapping {
+            conv: Conv::Point,
+            schema: Schema::structure(
+                vec![
+                    Field::new("x", Schema::primitive("double", false)),
+                    Field::new("y", Schema::primitive("double", false)),
+                    Field::new("wkb", Schema::primitive("bytes", true)),
+                    Field::new("srid", Schema::primitive("int32", true)),
+                ],
+                true,
+            )
+            .named("io.debezium.data.geometry.Point", Some(1))
+            .with_doc("Geometry (POINT)"),
+        }),
+        _ => None,
+    }
+}
+
+fn decimal_schema(scale: u32, precision: Option<u32>) -> Schema {
+    let schema = Schema::primitive("bytes", true)
+        .named("org.apache.kafka.connect.data.Decimal", Some(1))
+        .with_parameter("scale", scale.to_string());
+    match precision {
+        Some(p) => schema.with_parameter("connect.decimal.precision", p.to_string()),
+        None => schema,
+    }
+}
+
+/// `numeric(p,s)` from its type modifier, or unconstrained `numeric`.
+fn numeric(typmod: i32, config: &DebeziumConfig) -> Option<Mapping> {
+    match config.decimal_mode {
+        DecimalMode::String => return simple(Conv::DecimalString, "string"),
+        DecimalMode::Double => return simple(Conv::DecimalDouble, "double"),
+        DecimalMode::Precise => {}
+    }
+    if typmod >= 4 {
+        let precision = ((typmod - 4) >> 16) & 0xffff;
+        let scale = (typmod - 4) & 0xffff;
+        return Some(Mapping {
+            conv: Conv::Decimal {
+                scale: scale as u16,
+            },
+            schema: decimal_schema(scale as u32, Some(precision as u32)),
+        });
+    }
+    Some(Mapping {
+        conv: Conv::VariableScaleDecimal,
+        schema: Schema::structure(
+            vec![
+                Field::new("scale", Schema::primitive("int32", false)),
+                Field::new("value", Schema::primitive("bytes", false)),
+            ],
+            true,
+        )
+        .named("io.debezium.data.VariableScaleDecimal", Some(1))
+        .with_doc("Variable scaled decimal"),
+    })
+}

@@ -1,0 +1,629 @@
+//! Column values as Debezium writes them: a [`Value`] through its column's [`Conv`].
+
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+use base64::prelude::BASE64_URL_SAFE;
+
+use crate::change::value::{
+    BitString, Hstore, Interval, Money, Numeric, PG_EPOCH_DAYS, USECS_PER_DAY, Value,
+    civil_from_days,
+};
+
+use super::config::BinaryMode;
+use super::json::{write_base64, write_f32, write_f64, write_int, write_str};
+use super::types::Conv;
+
+/// A value whose variant does not fit its column's conversion.
+#[derive(Debug, thiserror::Error)]
+#[error("a {value} value for a column converted as {conv}")]
+pub struct Mismatch {
+    /// The value's kind.
+    pub value: String,
+    /// The conversion.
+    pub conv: String,
+}
+
+fn mismatch(conv: &Conv, value: &Value) -> Mismatch {
+    let value = format!("{value:?}");
+    let value = value.split(['(', ' ', '{']).next().unwrap_or("").to_owned();
+    Mismatch {
+        value,
+        conv: format!("{conv:?}"),
+    }
+}
+
+/// `PGStatement.DATE_POSITIVE_INFINITY` of the JDBC driver, which Debezium writes for
+/// `timestamp 'infinity'` (in µs; divided by 1000 for the millisecond types).
+const TIMESTAMP_INFINITY: i64 = 9_223_372_036_825_200_000;
+/// `PGStatement.DATE_NEGATIVE_INFINITY`.
+const TIMESTAMP_NEG_INFINITY: i64 = -9_223_372_036_832_400_000;
+/// µs in one month of a `MicroDuration`: 30.4375 days.
+const MICROS_PER_MONTH: i64 = 2_629_800_000_000;
+
+/// Appends the JSON of `value` converted by `conv`.
+pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), Mismatch> {
+    match (conv, value) {
+        (Conv::Bool, Value::Bool(b)) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        (Conv::Bool, Value::Bit(bits) | Value::Varbit(bits)) => {
+            let set = bits.get(0).unwrap_or(false);
+            out.extend_from_slice(if set { b"true" } else { b"false" });
+        }
+        (Conv::Int16 | Conv::Int32 | Conv::Int64, v) => match integer(v) {
+            Some(i) => write_int(out, i),
+            None => return Err(mismatch(conv, v)),
+        },
+        (Conv::Float32, Value::Float4(f)) => write_f32(out, *f),
+        (Conv::Float64, Value::Float8(f)) => write_f64(out, *f),
+        (Conv::Float64, Value::Float4(f)) => write_f64(out, f64::from(*f)),
+        (Conv::AlwaysNull, _) => out.extend_from_slice(b"null"),
+        (Conv::Text, Value::Text(t) | Value::Json(t) | Value::Jsonb(t)) => {
+            write_str(out, t.as_str())
+        }
+        (Conv::Text, Value::Unknown { text, .. }) => {
+            write_str(out, &String::from_utf8_lossy(text));
+        }
+        (Conv::Text, v) => write_str(out, &v.to_string()),
+        (Conv::Binary(mode), Value::Bytea(b)) => write_binary(out, *mode, b),
+        (Conv::Decimal { scale }, Value::Numeric(n)) => match decimal_bytes(n, *scale) {
+            Some(bytes) => write_base64(out, &bytes),
+            None => out.extend_from_slice(b"null"),
+        },
+        (Conv::Decimal { scale }, Value::Money(m)) => {
+            let n = money_numeric(m);
+            match decimal_bytes(&n, *scale) {
+                Some(bytes) => write_base64(out, &bytes),
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+        (Conv::VariableScaleDecimal, Value::Numeric(n)) => write_variable_scale(out, n),
+        (Conv::DecimalString, Value::Numeric(n)) => match n {
+            Numeric::NaN => write_str(out, "NAN"),
+            Numeric::Infinity => write_str(out, "POSITIVE_INFINITY"),
+            Numeric::NegInfinity => write_str(out, "NEGATIVE_INFINITY"),
+            n => write_str(out, &n.to_string()),
+        },
+        (Conv::DecimalString, Value::Money(m)) => write_str(out, &money_numeric(m).to_string()),
+        (Conv::DecimalDouble, Value::Numeric(n)) => write_f64(out, numeric_f64(n)),
+        (Conv::DecimalDouble, Value::Money(m)) => {
+            write_f64(out, numeric_f64(&money_numeric(m)));
+        }
+        (Conv::Date, Value::Date(d)) => {
+            // Debezium adds the 2000-01-01 offset to PostgreSQL's raw infinities as an int.
+            write_int(out, d.days().unwrap_or(d.0.wrapping_add(PG_EPOCH_DAYS)));
+        }
+        (Conv::MicroTime, Value::Time(t)) => write_int(out, t.0),
+        (Conv::MilliTime, Value::Time(t)) => write_int(out, t.0.div_euclid(1000)),
+        (Conv::ZonedTime, Value::TimeTz(t)) => {
+            let utc =
+                (t.micros - i64::from(t.offset_seconds) * 1_000_000).rem_euclid(USECS_PER_DAY);
+            let mut text = String::with_capacity(16);
+            write_clock(&mut text, utc, None);
+            text.push('Z');
+            write_str(out, &text);
+        }
+        (Conv::MicroTimestamp, Value::Timestamp(ts)) => write_int(
+            out,
+            ts.micros().unwrap_or(if ts.0 > 0 {
+                TIMESTAMP_INFINITY
+            } else {
+                TIMESTAMP_NEG_INFINITY
+            }),
+        ),
+        (Conv::MilliTimestamp, Value::Timestamp(ts)) => write_int(
+            out,
+            ts.micros().map_or(
+                if ts.0 > 0 {
+                    TIMESTAMP_INFINITY / 1000
+                } else {
+                    TIMESTAMP_NEG_INFINITY / 1000
+                },
+                |us| us.div_euclid(1000),
+            ),
+        ),
+        (Conv::ZonedTimestamp { precision }, Value::Timestamptz(ts)) => match ts.micros() {
+            Some(us) => write_str(out, &zoned_timestamp(us, *precision)),
+            None if ts.0 > 0 => write_str(out, "infinity"),
+            None => write_str(out, "-infinity"),
+        },
+        (Conv::MicroDuration, Value::Interval(iv)) => write_int(out, micro_duration(iv)),
+        (Conv::IntervalString, Value::Interval(iv)) => write_str(out, &iv.to_iso8601()),
+        (Conv::Point, Value::Point(p)) => {
+            out.extend_from_slice(b"{\"x\":");
+            write_f64(out, p.x);
+            out.extend_from_slice(b",\"y\":");
+            write_f64(out, p.y);
+            out.extend_from_slice(b",\"wkb\":");
+            let mut wkb = Vec::with_capacity(21);
+            wkb.extend_from_slice(&[1, 1, 0, 0, 0]);
+            wkb.extend_from_slice(&p.x.to_le_bytes());
+            wkb.extend_from_slice(&p.y.to_le_bytes());
+            write_base64(out, &wkb);
+            out.extend_from_slice(b",\"srid\":null}");
+        }
+        (Conv::HstoreJson, Value::Hstore(h)) => {
+            let mut json = Vec::new();
+            write_hstore_object(&mut json, h);
+            write_str(out, &String::from_utf8_lossy(&json));
+        }
+        (Conv::HstoreMap, Value::Hstore(h)) => write_hstore_object(out, h),
+        (Conv::Bits, Value::Bit(bits) | Value::Varbit(bits)) => {
+            write_base64(out, &bits_little_endian(bits));
+        }
+        (Conv::Array(inner), Value::Array(array)) => {
+            out.push(b'[');
+            for (i, element) in array.elements.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                match element {
+                    Some(v) => write_value(out, inner, v)?,
+                    None => out.extend_from_slice(b"null"),
+                }
+            }
+            out.push(b']');
+        }
+        (Conv::UnknownBytes, Value::Unknown { text, .. }) => write_base64(out, text),
+        (Conv::UnknownBytes, v) => write_base64(out, v.to_string().as_bytes()),
+        (conv, v) => return Err(mismatch(conv, v)),
+    }
+    Ok(())
+}
+
+/// Appends what Debezium writes for an unchanged TOASTed value: the placeholder as a string, as
+/// bytes (base64) for `bytea` in `bytes` mode, null for `bytea` in the string modes, and the
+/// placeholder's bytes as integers for an array.
+pub fn write_unavailable(out: &mut Vec<u8>, conv: &Conv, placeholder: &str) {
+    match conv {
+        Conv::Binary(BinaryMode::Bytes) => write_base64(out, placeholder.as_bytes()),
+        Conv::Binary(_) => out.extend_from_slice(b"null"),
+        Conv::Array(_) => {
+            out.push(b'[');
+            for (i, b) in placeholder.bytes().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_int(out, b);
+            }
+            out.push(b']');
+        }
+        _ => write_str(out, placeholder),
+    }
+}
+
+fn integer(value: &Value) -> Option<i64> {
+    Some(match value {
+        Value::Int2(v) => i64::from(*v),
+        Value::Int4(v) => i64::from(*v),
+        Value::Int8(v) => *v,
+        Value::Oid(v) | Value::Xid(v) | Value::Cid(v) => i64::from(*v),
+        _ => return None,
+    })
+}
+
+/// Appends binary data as `binary.handling.mode` writes it.
+pub fn write_binary(out: &mut Vec<u8>, mode: BinaryMode, bytes: &[u8]) {
+    match mode {
+        BinaryMode::Bytes | BinaryMode::Base64 => write_base64(out, bytes),
+        BinaryMode::Base64UrlSafe => write_str(out, &BASE64_URL_SAFE.encode(bytes)),
+        BinaryMode::Hex => {
+            let mut hex = String::with_capacity(bytes.len() * 2);
+            for b in bytes {
+                let _ = write!(hex, "{b:02x}");
+            }
+            write_str(out, &hex);
+        }
+    }
+}
+
+/// A `money` amount as the numeric it stands for.
+fn money_numeric(money: &Money) -> Numeric {
+    Numeric::Decimal {
+        unscaled: i128::from(money.minor_units),
+        scale: u16::from(money.frac_digits),
+    }
+}
+
+fn numeric_f64(n: &Numeric) -> f64 {
+    match n {
+        Numeric::NaN => f64::NAN,
+        Numeric::Infinity => f64::INFINITY,
+        Numeric::NegInfinity => f64::NEG_INFINITY,
+        n => n.to_string().parse().unwrap_or(f64::NAN),
+    }
+}
+
+/// The sign and decimal digits of a finite numeric's unscaled value, with its scale.
+fn sign_digits(n: &Numeric) -> Option<(bool, Vec<u8>, u16)> {
+    let digits = n.unscaled_digits()?;
+    Some((n.is_negative(), digits.into_bytes(), n.scale()?))
+}
+
+/// The unscaled value at `scale` as Java's `BigInteger.toByteArray`: minimal two's complement,
+/// big-endian. `None` for NaN and the infinities (Debezium writes null).
+pub fn decimal_bytes(n: &Numeric, scale: u16) -> Option<Vec<u8>> {
+    if let Numeric::Decimal {
+        unscaled,
+        scale: own,
+    } = n
+    {
+        if *own <= scale {
+            if let Some(v) = 10i128
+                .checked_pow(u32::from(scale - own))
+                .and_then(|f| unscaled.checked_mul(f))
+            {
+                return Some(twos_complement_i128(v));
+            }
+        }
+    }
+    let (negative, mut digits, own) = sign_digits(n)?;
+    if own <= scale {
+        digits.resize(digits.len() + usize::from(scale - own), b'0');
+    } else {
+        digits.truncate(digits.len().saturating_sub(usize::from(own - scale)).max(1));
+    }
+    Some(twos_complement_digits(negative, &digits))
+}
+
+fn twos_complement_i128(v: i128) -> Vec<u8> {
+    let bytes = v.to_be_bytes();
+    let mut start = 0;
+    while start < 15 {
+        let (b, next) = (bytes[start], bytes[start + 1]);
+        let redundant = (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0);
+        if !redundant {
+            break;
+        }
+        start += 1;
+    }
+    bytes[start..].to_vec()
+}
+
+/// Minimal two's complement big-endian bytes of `±digits` (decimal ASCII digits).
+fn twos_complement_digits(negative: bool, digits: &[u8]) -> Vec<u8> {
+    // Little-endian base-256 magnitude.
+    let mut mag: Vec<u8> = vec![0];
+    for d in digits {
+        let mut carry = u32::from(d - b'0');
+        for byte in &mut mag {
+            let v = u32::from(*byte) * 10 + carry;
+            *byte = (v & 0xff) as u8;
+            carry = v >> 8;
+        }
+        while carry > 0 {
+            mag.push((carry & 0xff) as u8);
+            carry >>= 8;
+        }
+    }
+    mag.push(0); // room for the sign bit
+    if negative {
+        let mut carry = 1u16;
+        for byte in &mut mag {
+            let v = u16::from(!*byte) + carry;
+            *byte = (v & 0xff) as u8;
+            carry = v >> 8;
+        }
+    }
+    mag.reverse();
+    let mut start = 0;
+    while start + 1 < mag.len() {
+        let (b, next) = (mag[start], mag[start + 1]);
+        if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
+            start += 1;
+        } else {
+            break;
+        }
+    }
+    mag[start..].to_vec()
+}
+
+/// `{"scale":s,"value":"<base64>"}` with trailing zeros stripped and the scale never below 0;
+/// null for NaN and the infinities.
+fn write_variable_scale(out: &mut Vec<u8>, n: &Numeric) {
+    let Some((negative, mut digits, mut scale)) = sign_digits(n) else {
+        out.extend_from_slice(b"null");
+        return;
+    };
+    while scale > 0 && digits.len() > 1 && digits.last() == Some(&b'0') {
+        digits.pop();
+        scale -= 1;
+    }
+    if digits.iter().all(|d| *d == b'0') {
+        digits = vec![b'0'];
+        scale = 0;
+    }
+    out.extend_from_slice(b"{\"scale\":");
+    write_int(out, scale);
+    out.extend_from_slice(b",\"value\":");
+    write_base64(out, &twos_complement_digits(negative, &digits));
+    out.push(b'}');
+}
+
+/// `HH:MM:SS` and, when `pad` is `None`, the fraction only when non-zero and without trailing
+/// zeros; with `Some(p)`, exactly `p` fraction digits.
+fn write_clock(out: &mut String, micros: i64, pad: Option<u8>) {
+    let secs = micros / 1_000_000;
+    let frac = micros % 1_000_000;
+    let _ = write!(
+        out,
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    match pad {
+        Some(0) => {}
+        Some(p) => {
+            let text = format!("{frac:06}");
+            out.push('.');
+            out.push_str(&text[..usize::from(p.min(6))]);
+        }
+        None if frac == 0 => {}
+        None => {
+            let text = format!("{frac:06}");
+            out.push('.');
+            out.push_str(text.trim_end_matches('0'));
+        }
+    }
+}
+
+/// ISO 8601 in UTC with `Z`, the fraction padded to `precision` digits.
+fn zoned_timestamp(micros: i64, precision: u8) -> String {
+    let days = micros.div_euclid(USECS_PER_DAY);
+    let time = micros.rem_euclid(USECS_PER_DAY);
+    let (year, month, day) = civil_from_days(days);
+    let mut text = String::with_capacity(32);
+    if year > 9999 {
+        let _ = write!(text, "+{year}");
+    } else if year < 0 {
+        let _ = write!(text, "-{:04}", -year);
+    } else {
+        let _ = write!(text, "{year:04}");
+    }
+    let _ = write!(text, "-{month:02}-{day:02}T");
+    write_clock(&mut text, time, Some(precision));
+    text.push('Z');
+    text
+}
+
+fn micro_duration(iv: &Interval) -> i64 {
+    i64::from(iv.months)
+        .saturating_mul(MICROS_PER_MONTH)
+        .saturating_add(i64::from(iv.days).saturating_mul(USECS_PER_DAY))
+        .saturating_add(iv.micros)
+}
+
+/// A bit string as `java.util.BitSet.toByteArray` of its bits with the last bit as bit 0:
+/// little-endian, trailing zero bytes dropped.
+fn bits_little_endian(bits: &BitString) -> Vec<u8> {
+    let mut out = vec![0u8; bits.len.div_ceil(8)];
+    for (i, set) in bits.iter().enumerate() {
+        if set {
+            let bit = bits.len - 1 - i;
+            out[bit / 8] |= 1 << (bit % 8);
+        }
+    }
+    while out.last() == Some(&0) {
+        out.pop();
+    }
+    out
+}
+
+/// An hstore as the JSON object Jackson writes for a `java.util.HashMap` filled in
+/// PostgreSQL's order: entries in the map's bucket order.
+fn write_hstore_object(out: &mut Vec<u8>, h: &Hstore) {
+    let mut capacity = 16usize;
+    while h.0.len() * 4 > capacity * 3 {
+        capacity *= 2;
+    }
+    let mut entries: Vec<(usize, usize)> =
+        h.0.iter()
+            .enumerate()
+            .map(|(i, (k, _))| {
+                let hash = java_string_hash(k.as_str());
+                let spread = hash ^ (hash >> 16);
+                ((spread as usize) & (capacity - 1), i)
+            })
+            .collect();
+    entries.sort();
+    out.push(b'{');
+    for (n, (_, i)) in entries.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        let (k, v) = &h.0[*i];
+        write_str(out, k.as_str());
+        out.push(b':');
+        match v {
+            Some(v) => write_str(out, v.as_str()),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+    out.push(b'}');
+}
+
+/// Java's `String.hashCode` (over UTF-16 code units), as an unsigned 32-bit value.
+fn java_string_hash(text: &str) -> u32 {
+    text.encode_utf16().fold(0u32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(u32::from(unit))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::change::value::{Date, Time, TimeTz, Timestamp};
+
+    fn json(conv: &Conv, value: &Value) -> String {
+        let mut out = Vec::new();
+        write_value(&mut out, conv, value).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn numeric(text: &str) -> Value {
+        Value::Numeric(Numeric::parse(&Bytes::copy_from_slice(text.as_bytes())).unwrap())
+    }
+
+    #[test]
+    fn decimals_as_in_the_golden_files() {
+        let fixed = |scale| Conv::Decimal { scale };
+        assert_eq!(json(&fixed(2), &numeric("12345.67")), "\"EtaH\"");
+        assert_eq!(json(&fixed(2), &numeric("-0.01")), "\"/w==\"");
+        assert_eq!(json(&fixed(2), &numeric("0.00")), "\"AA==\"");
+        assert_eq!(json(&fixed(2), &numeric("1.50")), "\"AJY=\"");
+        assert_eq!(json(&fixed(2), &numeric("NaN")), "null");
+        assert_eq!(
+            json(
+                &fixed(0),
+                &numeric("99999999999999999999999999999999999999")
+            ),
+            json(
+                &fixed(0),
+                &numeric("99999999999999999999999999999999999999.0")
+            )
+        );
+        let v = Conv::VariableScaleDecimal;
+        assert_eq!(json(&v, &numeric("1.5")), r#"{"scale":1,"value":"Dw=="}"#);
+        assert_eq!(json(&v, &numeric("2.50")), r#"{"scale":1,"value":"GQ=="}"#);
+        assert_eq!(
+            json(&v, &numeric("0.0100")),
+            r#"{"scale":2,"value":"AQ=="}"#
+        );
+        assert_eq!(json(&v, &numeric("100.0")), r#"{"scale":0,"value":"ZA=="}"#);
+        assert_eq!(json(&v, &numeric("-0.0")), r#"{"scale":0,"value":"AA=="}"#);
+        assert_eq!(json(&v, &numeric("Infinity")), "null");
+        let money = Value::Money(Money {
+            minor_units: 1234,
+            frac_digits: 2,
+        });
+        assert_eq!(json(&fixed(2), &money), "\"BNI=\"");
+        assert_eq!(json(&Conv::DecimalString, &numeric("NaN")), "\"NAN\"");
+        assert_eq!(json(&Conv::DecimalString, &numeric("2.50")), "\"2.50\"");
+    }
+
+    #[test]
+    fn big_numbers_match_i128_path() {
+        for text in [
+            "-123456789012345678901234567890.123456789",
+            "1",
+            "-1",
+            "255",
+            "-128",
+            "-129",
+        ] {
+            let n = numeric(text);
+            let Value::Numeric(n) = n else { unreachable!() };
+            let (neg, digits, _) = sign_digits(&n).unwrap();
+            assert_eq!(
+                twos_complement_digits(neg, &digits),
+                twos_complement_i128(n.unscaled().unwrap()),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn dates_and_times() {
+        assert_eq!(json(&Conv::Date, &Value::Date(Date(19_782))), "19782");
+        assert_eq!(
+            json(&Conv::Date, &Value::Date(Date::INFINITY)),
+            "-2147472692"
+        );
+        assert_eq!(
+            json(&Conv::Date, &Value::Date(Date::NEG_INFINITY)),
+            "-2147472691"
+        );
+        assert_eq!(
+            json(&Conv::MicroTime, &Value::Time(Time(47_655_123_456))),
+            "47655123456"
+        );
+        assert_eq!(
+            json(&Conv::MilliTime, &Value::Time(Time(47_655_123_456))),
+            "47655123"
+        );
+        let tz = |micros, offset_seconds| {
+            Value::TimeTz(TimeTz {
+                micros,
+                offset_seconds,
+            })
+        };
+        assert_eq!(
+            json(&Conv::ZonedTime, &tz(47_655_123_456, 7200)),
+            "\"11:14:15.123456Z\""
+        );
+        assert_eq!(
+            json(&Conv::ZonedTime, &tz(USECS_PER_DAY, 0)),
+            "\"00:00:00Z\""
+        );
+        assert_eq!(
+            json(&Conv::ZonedTime, &tz(43_200_000_000, 19_800)),
+            "\"06:30:00Z\""
+        );
+        let ts = Value::Timestamp(Timestamp::INFINITY);
+        assert_eq!(json(&Conv::MicroTimestamp, &ts), "9223372036825200000");
+        assert_eq!(json(&Conv::MilliTimestamp, &ts), "9223372036825200");
+        let ts = Value::Timestamp(Timestamp::NEG_INFINITY);
+        assert_eq!(json(&Conv::MicroTimestamp, &ts), "-9223372036832400000");
+        let z = |p| Conv::ZonedTimestamp { precision: p };
+        assert_eq!(
+            json(&z(6), &Value::Timestamptz(Timestamp(0))),
+            "\"1970-01-01T00:00:00.000000Z\""
+        );
+        assert_eq!(
+            json(&z(0), &Value::Timestamptz(Timestamp(1_709_205_255_000_000))),
+            "\"2024-02-29T11:14:15Z\""
+        );
+        assert_eq!(
+            json(&z(3), &Value::Timestamptz(Timestamp(1_709_205_255_123_000))),
+            "\"2024-02-29T11:14:15.123Z\""
+        );
+        assert_eq!(
+            json(&z(6), &Value::Timestamptz(Timestamp::INFINITY)),
+            "\"infinity\""
+        );
+        let iv = |months, days, micros| {
+            Value::Interval(Interval {
+                months,
+                days,
+                micros,
+            })
+        };
+        assert_eq!(
+            json(&Conv::MicroDuration, &iv(14, 3, 14_706_789_000)),
+            "37091106789000"
+        );
+        assert_eq!(json(&Conv::MicroDuration, &iv(1, 0, 0)), "2629800000000");
+    }
+
+    #[test]
+    fn bits_points_hstore_and_toast() {
+        let bits = |t: &str| Value::Bit(BitString::parse(t.as_bytes()).unwrap());
+        assert_eq!(json(&Conv::Bits, &bits("100000000001")), "\"AQg=\"");
+        assert_eq!(json(&Conv::Bits, &bits("10101010")), "\"qg==\"");
+        assert_eq!(json(&Conv::Bits, &bits("")), "\"\"");
+        assert_eq!(json(&Conv::Bool, &bits("1")), "true");
+        let point = Value::Point(crate::change::value::Point { x: 1.5, y: 2.5 });
+        assert_eq!(
+            json(&Conv::Point, &point),
+            r#"{"x":1.5,"y":2.5,"wkb":"AQEAAAAAAAAAAAD4PwAAAAAAAARA","srid":null}"#
+        );
+        let h = Hstore::parse(&Bytes::from_static(br#""a"=>"1", "b"=>"two words""#)).unwrap();
+        assert_eq!(
+            json(&Conv::HstoreJson, &Value::Hstore(h)),
+            r#""{\"a\":\"1\",\"b\":\"two words\"}""#
+        );
+        let mut out = Vec::new();
+        write_unavailable(
+            &mut out,
+            &Conv::Binary(BinaryMode::Bytes),
+            "__debezium_unavailable_value",
+        );
+        assert_eq!(out, b"\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\"");
+        out.clear();
+        write_unavailable(&mut out, &Conv::Array(Box::new(Conv::Int32)), "__d");
+        assert_eq!(out, b"[95,95,100]");
+    }
+}
