@@ -30,7 +30,8 @@ pub const PUBLICATION: &str = "bench_pub";
 pub struct Backlog {
     /// The workload.
     pub workload: Workload,
-    /// The LSN of the last message of the backlog.
+    /// The LSN the server reports for the last message of the backlog: the end of the last
+    /// commit record.
     pub end_lsn: Lsn,
     /// The backlog as XLogData frames, one pgoutput message each (protocol version 1).
     pub frames: Vec<Bytes>,
@@ -166,7 +167,8 @@ pub async fn time_pgcdc_drain(
     .await?;
     let options = RunOptions {
         source,
-        end_lsn: Some(Lsn::from(u64::from(backlog.end_lsn) + 1)),
+        // Everything committed up to the end of the last commit record.
+        end_lsn: Some(backlog.end_lsn),
         replay: Some(Replay::default()),
         progress: false,
     };

@@ -2,7 +2,7 @@
 //!
 //! One record per change. The topic is `<prefix>.<schema>.<table>` for row changes and truncates
 //! (one record per truncated table) and `<prefix>.message` for logical decoding messages. The key
-//! is the JSON object of the key columns (`null` when the table has none); the value is:
+//! is the JSON object of the primary key columns (`null` when the table has none); the value is:
 //!
 //! ```json
 //! {"op":"update","schema":"public","table":"customers","xid":755,
@@ -11,15 +11,15 @@
 //!  "unchanged_toast":[]}
 //! ```
 //!
-//! `op` is `insert`, `update`, `delete`, `truncate` or `message`. Values use the canonical JSON
-//! of [`crate::change::value::Value::to_json`]. Columns whose TOASTed value did not change (and
-//! so were not sent) are left out of `after` and listed in `unchanged_toast`. A message has
+//! `op` is `insert`, `update`, `delete`, `truncate` or `message`. Columns appear in table order;
+//! values use the canonical JSON of [`crate::change::value::Value::to_json`]. Columns whose
+//! TOASTed value did not change (and so were not sent) are left out of `after` and listed in
+//! `unchanged_toast`. A truncate has `cascade` and `restart_identity`; a message has
 //! `transactional`, `prefix` and `content` (UTF-8 text, or `content_base64` when it is not).
 
 use base64::Engine as _;
 use base64::prelude::BASE64_STANDARD;
 use bytes::Bytes;
-use serde_json::{Map, Value as Json, json};
 
 use super::{EncodeError, Encoder, Record};
 use crate::change::{Change, ChangeKind, Datum, Event, RelationInfo, Row};
@@ -28,6 +28,7 @@ use crate::change::{Change, ChangeKind, Datum, Event, RelationInfo, Row};
 #[derive(Debug, Clone)]
 pub struct PlainEncoder {
     prefix: String,
+    buffer: Vec<u8>,
 }
 
 impl PlainEncoder {
@@ -35,22 +36,7 @@ impl PlainEncoder {
     pub fn new(prefix: impl Into<String>) -> Self {
         Self {
             prefix: prefix.into(),
-        }
-    }
-
-    fn record(
-        &self,
-        change: &Change,
-        topic: String,
-        key: Json,
-        value: Map<String, Json>,
-    ) -> Record {
-        Record {
-            topic,
-            key: Some(Bytes::from(key.to_string())),
-            value: Some(Bytes::from(Json::Object(value).to_string())),
-            headers: Vec::new(),
-            position: change.position,
+            buffer: Vec::with_capacity(1024),
         }
     }
 
@@ -64,14 +50,18 @@ impl Encoder for PlainEncoder {
         let Event::Change(change) = event else {
             return Ok(());
         };
-        let mut value = header(change);
         match &change.kind {
             ChangeKind::Insert { relation, after } => {
-                value.insert("op".into(), "insert".into());
-                value.insert("before".into(), Json::Null);
-                insert_after(&mut value, relation, after);
-                let key = key_of(relation, after);
-                out.push(self.record(change, self.topic(relation), key, value));
+                let value = self.value(change, "insert", Some(relation), |w| {
+                    w.raw(b",\"before\":null");
+                    w.after(relation, after);
+                });
+                out.push(record(
+                    change,
+                    self.topic(relation),
+                    key_of(relation, after),
+                    value,
+                ));
             }
             ChangeKind::Update {
                 relation,
@@ -79,25 +69,35 @@ impl Encoder for PlainEncoder {
                 after,
                 ..
             } => {
-                value.insert("op".into(), "update".into());
-                value.insert(
-                    "before".into(),
-                    before
-                        .as_ref()
-                        .map_or(Json::Null, |row| row_json(relation, row).0),
-                );
-                insert_after(&mut value, relation, after);
-                let key = key_of(relation, after);
-                out.push(self.record(change, self.topic(relation), key, value));
+                let value = self.value(change, "update", Some(relation), |w| {
+                    w.raw(b",\"before\":");
+                    match before {
+                        Some(row) => w.row(relation, row),
+                        None => w.raw(b"null"),
+                    }
+                    w.after(relation, after);
+                });
+                out.push(record(
+                    change,
+                    self.topic(relation),
+                    key_of(relation, after),
+                    value,
+                ));
             }
             ChangeKind::Delete {
                 relation, before, ..
             } => {
-                value.insert("op".into(), "delete".into());
-                value.insert("before".into(), row_json(relation, before).0);
-                value.insert("after".into(), Json::Null);
-                let key = key_of(relation, before);
-                out.push(self.record(change, self.topic(relation), key, value));
+                let value = self.value(change, "delete", Some(relation), |w| {
+                    w.raw(b",\"before\":");
+                    w.row(relation, before);
+                    w.raw(b",\"after\":null");
+                });
+                out.push(record(
+                    change,
+                    self.topic(relation),
+                    key_of(relation, before),
+                    value,
+                ));
             }
             ChangeKind::Truncate {
                 relations,
@@ -105,13 +105,14 @@ impl Encoder for PlainEncoder {
                 restart_identity,
             } => {
                 for relation in relations {
-                    let mut value = value.clone();
-                    value.insert("op".into(), "truncate".into());
-                    value.insert("schema".into(), relation.schema.clone().into());
-                    value.insert("table".into(), relation.table.clone().into());
-                    value.insert("cascade".into(), (*cascade).into());
-                    value.insert("restart_identity".into(), (*restart_identity).into());
-                    out.push(self.record(change, self.topic(relation), Json::Null, value));
+                    let value = self.value(change, "truncate", Some(relation), |w| {
+                        w.raw(b",\"cascade\":");
+                        w.raw(bool_text(*cascade));
+                        w.raw(b",\"restart_identity\":");
+                        w.raw(bool_text(*restart_identity));
+                    });
+                    let key = Bytes::from_static(b"null");
+                    out.push(record(change, self.topic(relation), key, value));
                 }
             }
             ChangeKind::Message {
@@ -119,84 +120,170 @@ impl Encoder for PlainEncoder {
                 prefix,
                 content,
             } => {
-                value.insert("op".into(), "message".into());
-                value.insert("transactional".into(), (*transactional).into());
-                value.insert("prefix".into(), prefix.clone().into());
-                match std::str::from_utf8(content) {
-                    Ok(text) => value.insert("content".into(), text.into()),
-                    Err(_) => value.insert(
-                        "content_base64".into(),
-                        BASE64_STANDARD.encode(content).into(),
-                    ),
-                };
+                let value = self.value(change, "message", None, |w| {
+                    w.raw(b",\"transactional\":");
+                    w.raw(bool_text(*transactional));
+                    w.raw(b",\"prefix\":");
+                    w.string(prefix);
+                    match std::str::from_utf8(content) {
+                        Ok(text) => {
+                            w.raw(b",\"content\":");
+                            w.string(text);
+                        }
+                        Err(_) => {
+                            w.raw(b",\"content_base64\":");
+                            w.string(&BASE64_STANDARD.encode(content));
+                        }
+                    }
+                });
+                let mut key = JsonWriter(Vec::with_capacity(prefix.len() + 12));
+                key.raw(b"{\"prefix\":");
+                key.string(prefix);
+                key.raw(b"}");
                 let topic = format!("{}.message", self.prefix);
-                out.push(self.record(change, topic, json!({"prefix": prefix}), value));
+                out.push(record(change, topic, Bytes::from(key.0), value));
             }
         }
         Ok(())
     }
 }
 
-fn header(change: &Change) -> Map<String, Json> {
-    let mut value = Map::new();
-    if let Some(relation) = change.relation() {
-        value.insert("schema".into(), relation.schema.clone().into());
-        value.insert("table".into(), relation.table.clone().into());
+impl PlainEncoder {
+    /// The value object: the common fields, then what `body` writes.
+    fn value(
+        &mut self,
+        change: &Change,
+        op: &str,
+        relation: Option<&RelationInfo>,
+        body: impl FnOnce(&mut JsonWriter),
+    ) -> Bytes {
+        let mut w = JsonWriter(std::mem::take(&mut self.buffer));
+        w.0.clear();
+        w.raw(b"{\"op\":");
+        w.string(op);
+        if let Some(relation) = relation {
+            w.raw(b",\"schema\":");
+            w.string(&relation.schema);
+            w.raw(b",\"table\":");
+            w.string(&relation.table);
+        }
+        w.raw(b",\"xid\":");
+        w.raw(itoa::Buffer::new().format(change.txn.xid).as_bytes());
+        w.raw(b",\"commit_lsn\":");
+        w.string(&change.position.commit_lsn.to_string());
+        w.raw(b",\"index\":");
+        w.raw(itoa::Buffer::new().format(change.position.index).as_bytes());
+        w.raw(b",\"lsn\":");
+        w.string(&change.lsn.to_string());
+        w.raw(b",\"commit_time\":");
+        w.string(&crate::change::value::format_timestamp_utc(
+            change.txn.commit_time_us,
+        ));
+        body(&mut w);
+        w.raw(b"}");
+        let value = Bytes::copy_from_slice(&w.0);
+        self.buffer = w.0;
+        value
     }
-    value.insert("xid".into(), change.txn.xid.into());
-    value.insert(
-        "commit_lsn".into(),
-        change.position.commit_lsn.to_string().into(),
-    );
-    value.insert("index".into(), change.position.index.into());
-    value.insert("lsn".into(), change.lsn.to_string().into());
-    value.insert(
-        "commit_time".into(),
-        crate::change::value::format_timestamp_utc(change.txn.commit_time_us).into(),
-    );
-    value
 }
 
-fn insert_after(value: &mut Map<String, Json>, relation: &RelationInfo, after: &Row) {
-    let (json, unchanged) = row_json(relation, after);
-    value.insert("after".into(), json);
-    value.insert("unchanged_toast".into(), Json::Array(unchanged));
+fn record(change: &Change, topic: String, key: Bytes, value: Bytes) -> Record {
+    Record {
+        topic,
+        key: Some(key),
+        value: Some(value),
+        headers: Vec::new(),
+        position: change.position,
+    }
 }
 
-/// The JSON object of a row, and the names of its unchanged TOAST columns.
-fn row_json(relation: &RelationInfo, row: &Row) -> (Json, Vec<Json>) {
-    let mut object = Map::with_capacity(row.values.len());
-    let mut unchanged = Vec::new();
-    for (column, datum) in relation.columns.iter().zip(&row.values) {
+fn bool_text(value: bool) -> &'static [u8] {
+    if value { b"true" } else { b"false" }
+}
+
+/// Writes JSON text into a buffer.
+struct JsonWriter(Vec<u8>);
+
+impl JsonWriter {
+    fn raw(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    fn string(&mut self, text: &str) {
+        // serde_json writes a &str as an escaped JSON string and cannot fail for one.
+        if serde_json::to_writer(&mut self.0, text).is_err() {
+            self.0.extend_from_slice(b"\"\"");
+        }
+    }
+
+    fn value(&mut self, datum: &Datum) {
         match datum {
-            Datum::Null => {
-                object.insert(column.name.clone(), Json::Null);
-            }
-            Datum::UnchangedToast => unchanged.push(column.name.clone().into()),
+            Datum::Null | Datum::UnchangedToast => self.raw(b"null"),
             Datum::Value(value) => {
-                object.insert(column.name.clone(), value.to_json());
+                if serde_json::to_writer(&mut self.0, &value.to_json()).is_err() {
+                    self.raw(b"null");
+                }
             }
         }
     }
-    (Json::Object(object), unchanged)
+
+    /// A row as an object, leaving out unchanged TOAST columns.
+    fn row(&mut self, relation: &RelationInfo, row: &Row) {
+        self.raw(b"{");
+        let mut first = true;
+        for (column, datum) in relation.columns.iter().zip(&row.values) {
+            if matches!(datum, Datum::UnchangedToast) {
+                continue;
+            }
+            if !first {
+                self.raw(b",");
+            }
+            first = false;
+            self.string(&column.name);
+            self.raw(b":");
+            self.value(datum);
+        }
+        self.raw(b"}");
+    }
+
+    /// `"after"` and `"unchanged_toast"`.
+    fn after(&mut self, relation: &RelationInfo, after: &Row) {
+        self.raw(b",\"after\":");
+        self.row(relation, after);
+        self.raw(b",\"unchanged_toast\":[");
+        let mut first = true;
+        for (column, datum) in relation.columns.iter().zip(&after.values) {
+            if matches!(datum, Datum::UnchangedToast) {
+                if !first {
+                    self.raw(b",");
+                }
+                first = false;
+                self.string(&column.name);
+            }
+        }
+        self.raw(b"]");
+    }
 }
 
-fn key_of(relation: &RelationInfo, row: &Row) -> Json {
-    let mut key = Map::new();
+/// The JSON object of the primary key columns, or `null`.
+fn key_of(relation: &RelationInfo, row: &Row) -> Bytes {
+    let mut w = JsonWriter(Vec::with_capacity(32));
+    let mut first = true;
     for index in relation.key_columns() {
         let (Some(column), Some(datum)) = (relation.columns.get(index), row.values.get(index))
         else {
             continue;
         };
-        let json = match datum {
-            Datum::Value(value) => value.to_json(),
-            Datum::Null | Datum::UnchangedToast => Json::Null,
-        };
-        key.insert(column.name.clone(), json);
+        w.raw(if first { b"{" } else { b"," });
+        first = false;
+        w.string(&column.name);
+        w.raw(b":");
+        w.value(datum);
     }
-    if key.is_empty() {
-        Json::Null
+    if first {
+        w.raw(b"null");
     } else {
-        Json::Object(key)
+        w.raw(b"}");
     }
+    Bytes::from(w.0)
 }
