@@ -33,6 +33,8 @@ fn run_to_end(pg: &TestCluster, sets: &[(&str, &str)], out: &std::path::Path) ->
         format!("file:{}", out.display()),
         "--end-lsn".to_owned(),
         wal_flush_lsn(pg),
+        "--format".to_owned(),
+        "plain".to_owned(),
     ]);
     all
 }
@@ -45,13 +47,13 @@ pgcdc_testkit::pg_test! {
         let out = dir.path().join("out.jsonl");
 
         // Nothing listens on the port.
-        let (ok, line, _) = pgcdc(vec!["run".into(), "--url".into(), "postgres://postgres@127.0.0.1:1/postgres".into(), "--end-lsn".into(), "0/1".into()]).await;
+        let (ok, line, _) = pgcdc(vec!["run".into(), "--url".into(), "postgres://postgres@127.0.0.1:1/postgres".into(), "--end-lsn".into(), "0/1".into(), "--format".into(), "plain".into()]).await;
         assert!(!ok);
         assert!(line.starts_with("error: cannot connect to 127.0.0.1:1") && line.contains("is PostgreSQL running there"), "{line}");
 
         // A wrong password.
         let wrong = format!("postgres://alice:nope@127.0.0.1:{}/postgres", pg.port());
-        let (ok, line, _) = pgcdc(vec!["run".into(), "--url".into(), wrong, "--end-lsn".into(), "0/1".into()]).await;
+        let (ok, line, _) = pgcdc(vec!["run".into(), "--url".into(), wrong, "--end-lsn".into(), "0/1".into(), "--format".into(), "plain".into()]).await;
         assert!(!ok);
         assert!(line.contains("password authentication failed for user \"alice\""), "{line}");
 
@@ -76,7 +78,7 @@ pgcdc_testkit::pg_test! {
         assert_eq!(scalar(&pg, "postgres", "SELECT count(*) FROM pg_replication_slots"), "0");
 
         // Replaying a slot that does not exist.
-        let (ok, line, _) = pgcdc(args(&["replay", "--slot", "missing", "--end-lsn", "0/1"], &pg, &[])).await;
+        let (ok, line, _) = pgcdc(args(&["replay", "--slot", "missing", "--end-lsn", "0/1", "--format", "plain"], &pg, &[])).await;
         assert!(!ok);
         assert!(line.contains("replication slot \"missing\" does not exist"), "{line}");
 

@@ -22,6 +22,8 @@ fn run_args(pg: &TestCluster, out: &Path, sets: &[(&str, &str)]) -> Vec<String> 
     args.extend(source_args(pg, "postgres", sets));
     args.push("--sink".to_owned());
     args.push(format!("file:{}", out.display()));
+    args.push("--format".to_owned());
+    args.push("plain".to_owned());
     args
 }
 
@@ -289,7 +291,7 @@ pgcdc_testkit::pg_test! {
             let path = dir.path().join(format!("{name}.jsonl"));
             let mut args = vec!["replay".to_owned()];
             args.extend(source_args(&pg, "postgres", SETS));
-            args.extend(["--slot".to_owned(), "s1".to_owned(), "--end-lsn".to_owned(), end.clone(), "--sink".to_owned(), format!("file:{}", path.display())]);
+            args.extend(["--slot".to_owned(), "s1".to_owned(), "--end-lsn".to_owned(), end.clone(), "--sink".to_owned(), format!("file:{}", path.display()), "--format".to_owned(), "plain".to_owned()]);
             let (status, _, stderr) = run_pgcdc(&args, LIMIT).await;
             assert!(status.success(), "{stderr}");
             outputs.push(std::fs::read(&path).unwrap());

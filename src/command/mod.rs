@@ -45,6 +45,9 @@ pub enum CommandError {
     /// `pgcdc check` found problems.
     #[error("{0} problem(s) found; fix them and run pgcdc check again")]
     CheckFailed(usize),
+    /// The Debezium output settings are wrong.
+    #[error(transparent)]
+    Debezium(#[from] crate::debezium::config::ConfigError),
     /// Capturing failed.
     #[error(transparent)]
     Capture(#[from] capture::CaptureError),

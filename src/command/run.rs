@@ -4,10 +4,23 @@ use pgoutput::Lsn;
 
 use super::{CommandError, parse_lsn, shutdown_on_signals};
 use crate::config::load::{ConfigArgs, unsupported};
+use crate::debezium::config::DebeziumConfig;
+use crate::debezium::encoder::{DebeziumEncoder, new_run_id};
 use crate::pipeline::run::{Replay, RunOptions, RunSummary, run as run_pipeline};
+use crate::record::Encoder;
 use crate::record::plain::PlainEncoder;
 use crate::sink::file::{FileSink, Target};
 use crate::sink::{Sink, parse_target};
+
+/// What the records look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Debezium's records, as its PostgreSQL connector writes them with Kafka Connect's
+    /// `JsonConverter` (keys, envelopes, schemas, headers), following the connector properties.
+    Debezium,
+    /// pgcdc's plain JSON of each change (see docs/operations.md).
+    Plain,
+}
 
 /// Options of `pgcdc run`.
 #[derive(Debug, Clone, clap::Args)]
@@ -18,6 +31,9 @@ pub struct RunArgs {
     /// Where changes go: `stdout` or `file:PATH` (JSON lines; exactly once across restarts).
     #[arg(long, default_value = "stdout", value_parser = parse_target)]
     pub sink: Target,
+    /// What the records look like.
+    #[arg(long, value_enum, default_value_t = Format::Debezium)]
+    pub format: Format,
     /// Stop once everything committed before this LSN is delivered and confirmed.
     #[arg(long, value_parser = parse_lsn)]
     pub end_lsn: Option<Lsn>,
@@ -63,7 +79,7 @@ async fn stream(
             ignored.join(", ")
         );
     }
-    let mut source = loaded.source;
+    let mut source = loaded.source.clone();
     if let Some(slot) = slot {
         source.slot = slot;
     }
@@ -73,7 +89,13 @@ async fn stream(
         publication = %source.publication,
         "starting"
     );
-    let encoder = Box::new(PlainEncoder::new(source.topic_prefix.clone()));
+    let encoder: Box<dyn Encoder> = match args.format {
+        Format::Debezium => Box::new(DebeziumEncoder::new(
+            DebeziumConfig::from_properties(&loaded.properties)?,
+            &new_run_id(),
+        )),
+        Format::Plain => Box::new(PlainEncoder::new(source.topic_prefix.clone())),
+    };
     let sink: Box<dyn Sink> = Box::new(FileSink::open(args.sink, encoder).await?);
     let options = RunOptions {
         source,

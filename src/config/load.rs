@@ -161,7 +161,9 @@ pub fn unsupported(properties: &Properties) -> Vec<String> {
     properties
         .keys()
         .filter(|key| {
-            !KNOWN.contains(&key.as_str()) && !KNOWN_PREFIXES.iter().any(|p| key.starts_with(p))
+            !KNOWN.contains(&key.as_str())
+                && !crate::debezium::config::KEYS.contains(&key.as_str())
+                && !KNOWN_PREFIXES.iter().any(|p| key.starts_with(p))
         })
         .cloned()
         .collect()

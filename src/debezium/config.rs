@@ -62,7 +62,10 @@ pub enum IntervalMode {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// A required property is missing.
-    #[error("property {0} is required")]
+    #[error(
+        "property {0} is required by the Debezium output: set it in the connector configuration \
+         or with --set {0}=... (or use --format plain)"
+    )]
     Missing(&'static str),
     /// A property has a value Debezium would refuse.
     #[error("property {key} has an invalid value {value:?}: {expected}")]
@@ -83,6 +86,31 @@ pub enum ConfigError {
         value: String,
     },
 }
+
+/// The connector properties [`DebeziumConfig::from_properties`] reads (with `topic.prefix` and
+/// `database.dbname`, which the source reads too).
+pub const KEYS: &[&str] = &[
+    "provide.transaction.metadata",
+    "skipped.operations",
+    "money.fraction.digits",
+    "key.converter",
+    "value.converter",
+    "key.converter.schemas.enable",
+    "value.converter.schemas.enable",
+    "key.converter.replace.null.with.default",
+    "value.converter.replace.null.with.default",
+    "tombstones.on.delete",
+    "decimal.handling.mode",
+    "time.precision.mode",
+    "binary.handling.mode",
+    "hstore.handling.mode",
+    "interval.handling.mode",
+    "include.unknown.datatypes",
+    "unavailable.value.placeholder",
+    "message.prefix.include.list",
+    "message.prefix.exclude.list",
+    "extended.headers.enabled",
+];
 
 /// The settings of a [`DebeziumEncoder`](super::DebeziumEncoder).
 #[derive(Debug, Clone)]

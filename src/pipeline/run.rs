@@ -389,7 +389,8 @@ async fn session(
     let mut assembler = Assembler::new(
         TypeCache::new(),
         StreamBuffers::new(config.stream_buffer_bytes),
-    );
+    )
+    .with_filter(config.filter.clone());
     let result = stream_loop(
         options,
         pipeline,

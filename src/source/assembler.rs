@@ -26,6 +26,7 @@ use crate::change::{
     Change, ChangeKind, ColumnInfo, CommitInfo, Datum, Event, Position, RelationInfo,
     ReplicaIdentity, Row, TxnInfo,
 };
+use crate::config::filter::TableFilter;
 
 /// Why a message could not be turned into events.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +108,9 @@ pub struct Assembler {
     type_requests: Vec<u32>,
     metadata: HashMap<u32, TableMetadata>,
     metadata_requests: Vec<u32>,
+    filter: TableFilter,
+    /// Per relation oid: whether the filter captures it (decided when it is described).
+    captured: HashMap<u32, bool>,
 }
 
 impl Assembler {
@@ -124,7 +128,24 @@ impl Assembler {
             type_requests: Vec::new(),
             metadata: HashMap::new(),
             metadata_requests: Vec::new(),
+            filter: TableFilter::default(),
+            captured: HashMap::new(),
         }
+    }
+
+    /// Keeps only the changes of the tables `filter` captures (Debezium's
+    /// `table.include.list` and friends): the others are dropped before their values are parsed,
+    /// whatever the publication holds.
+    #[must_use]
+    pub fn with_filter(mut self, filter: TableFilter) -> Self {
+        self.filter = filter;
+        self
+    }
+
+    /// Whether relation `oid` is captured (true for a relation never described: that is an
+    /// error found later).
+    fn is_captured(&self, oid: u32) -> bool {
+        self.captured.get(&oid).copied().unwrap_or(true)
     }
 
     /// The relations whose catalog metadata (primary key, nullability, defaults) is not known
@@ -294,9 +315,14 @@ impl Assembler {
                 if let Some(metadata) = self.metadata.get(&relation.oid) {
                     apply_metadata(&mut info, metadata);
                 }
+                let captured = self.filter.matches(&info.schema, &info.table);
+                self.captured.insert(relation.oid, captured);
                 self.relations.insert(relation.oid, Arc::new(info));
             }
             Message::Type(ty) => self.request_type(ty.oid),
+            Message::Insert(insert) if !self.is_captured(insert.relation_oid) => {}
+            Message::Update(update) if !self.is_captured(update.relation_oid) => {}
+            Message::Delete(delete) if !self.is_captured(delete.relation_oid) => {}
             Message::Insert(insert) => {
                 let relation = self.relation_for(lsn, insert.relation_oid)?;
                 let after = self.row(lsn, &relation, &insert.new)?;
@@ -338,8 +364,12 @@ impl Assembler {
                 let relations = truncate
                     .relation_oids
                     .iter()
+                    .filter(|oid| self.is_captured(**oid))
                     .map(|oid| self.relation_for(lsn, *oid))
                     .collect::<Result<Vec<_>, _>>()?;
+                if relations.is_empty() {
+                    return Ok(());
+                }
                 self.change(
                     lsn,
                     ChangeKind::Truncate {
