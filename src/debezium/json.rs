@@ -83,35 +83,24 @@ pub fn write_int(out: &mut Vec<u8>, value: impl itoa::Integer) {
 /// Appends a `float64` as Jackson writes a Java `double`: `Double.toString`'s text, and the
 /// strings `"NaN"`, `"Infinity"`, `"-Infinity"` for the values JSON cannot hold.
 pub fn write_f64(out: &mut Vec<u8>, value: f64) {
-    if let Some(special) = special(value.is_nan(), value.is_infinite(), value < 0.0) {
-        out.extend_from_slice(special);
-        return;
-    }
-    if value == 0.0 {
-        out.extend_from_slice(if value.is_sign_negative() {
-            b"-0.0"
-        } else {
-            b"0.0"
-        });
-        return;
-    }
-    let shortest = format!("{value:e}");
-    let text = if shortest_digits(&shortest) == 1 {
-        format!("{value:.1e}")
-    } else {
-        shortest
-    };
-    write_java_decimal(out, &text);
+    write_float(out, value);
 }
 
 /// Appends a `float32` as Jackson writes a Java `float` (`Float.toString`'s text).
 pub fn write_f32(out: &mut Vec<u8>, value: f32) {
-    if let Some(special) = special(value.is_nan(), value.is_infinite(), value < 0.0) {
+    write_float(out, value);
+}
+
+/// Java's text of a float of either width: the shortest digits that read back as the same value
+/// of that width (so an `f32` is formatted as an `f32`), in Java's layout.
+fn write_float<T: Copy + Into<f64> + std::fmt::LowerExp>(out: &mut Vec<u8>, value: T) {
+    let wide: f64 = value.into();
+    if let Some(special) = special(wide.is_nan(), wide.is_infinite(), wide < 0.0) {
         out.extend_from_slice(special);
         return;
     }
-    if value == 0.0 {
-        out.extend_from_slice(if value.is_sign_negative() {
+    if wide == 0.0 {
+        out.extend_from_slice(if wide.is_sign_negative() {
             b"-0.0"
         } else {
             b"0.0"
