@@ -229,3 +229,14 @@ pgcdc_testkit::pg_test! {
         assert_eq!(scalar(&pg, "postgres", "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'empty_pub'"), "0");
     }
 }
+
+pgcdc_testkit::pg_test! {
+    async fn check_finds_no_free_slot(version: PgVersion) {
+        let pg = start_with(config(version).setting("max_replication_slots", "1"));
+        pg.psql("postgres", "CREATE TABLE t (id int PRIMARY KEY); SELECT pg_create_logical_replication_slot('other', 'pgoutput');").unwrap();
+        let (ok, _, stdout) = pgcdc(args(&["check"], &pg, &[])).await;
+        assert!(!ok);
+        assert!(stdout.contains("FAIL  all 1 replication slots are in use (max_replication_slots)"), "{stdout}");
+        assert!(stdout.contains("raise max_replication_slots"), "{stdout}");
+    }
+}
