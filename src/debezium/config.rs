@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use regex::Regex;
 
+use super::transform::Transforms;
+
 /// `decimal.handling.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecimalMode {
@@ -77,6 +79,30 @@ pub enum ConfigError {
         /// What is accepted.
         expected: &'static str,
     },
+    /// A transform listed in `transforms` has no `transforms.<alias>.type`.
+    #[error("transform {0} has no type: set transforms.{0}.type")]
+    TransformType(String),
+    /// A transform, or one of its settings, that pgcdc does not apply.
+    #[error(
+        "property {key}={value} is not supported: the only transform pgcdc applies is \
+         org.apache.kafka.connect.transforms.RegexRouter, without predicates"
+    )]
+    UnsupportedTransform {
+        /// The property (`transforms.<alias>.type`, ...).
+        key: String,
+        /// Its value.
+        value: String,
+    },
+    /// A transform setting that cannot be used.
+    #[error("property {key} has an invalid value {value:?}: {reason}")]
+    InvalidTransform {
+        /// The property.
+        key: String,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A property asks for something pgcdc does not do yet.
     #[error("property {key}={value} is not supported yet")]
     Unsupported {
@@ -110,7 +136,12 @@ pub const KEYS: &[&str] = &[
     "message.prefix.include.list",
     "message.prefix.exclude.list",
     "extended.headers.enabled",
+    "transforms",
 ];
+
+/// The prefixes of the properties [`DebeziumConfig::from_properties`] reads: every
+/// `transforms.<alias>.*` setting (see [`Transforms`]).
+pub const KEY_PREFIXES: &[&str] = &["transforms."];
 
 /// The settings of a [`DebeziumEncoder`](super::DebeziumEncoder).
 #[derive(Debug, Clone)]
@@ -159,6 +190,11 @@ pub struct DebeziumConfig {
     pub message_prefix_exclude: Option<Vec<Regex>>,
     /// `extended.headers.enabled` (default true): the `__debezium.context.*` headers.
     pub extended_headers: bool,
+    /// `provide.transaction.metadata` (default false): BEGIN and END records on
+    /// `<topic.prefix>.transaction` and the `transaction` block of every change.
+    pub provide_transaction_metadata: bool,
+    /// `transforms` and `transforms.*`: the transforms applied to every record.
+    pub transforms: Transforms,
 }
 
 impl DebeziumConfig {
@@ -174,12 +210,6 @@ impl DebeziumConfig {
             .filter(|v| !v.is_empty())
             .ok_or(ConfigError::Missing("database.dbname"))?
             .to_owned();
-        if bool_of(props, "provide.transaction.metadata", false)? {
-            return Err(ConfigError::Unsupported {
-                key: "provide.transaction.metadata",
-                value: "true".into(),
-            });
-        }
         let skipped = get("skipped.operations")
             .unwrap_or("t")
             .to_ascii_lowercase();
@@ -286,6 +316,8 @@ impl DebeziumConfig {
             message_prefix_include: regex_list(props, "message.prefix.include.list")?,
             message_prefix_exclude: regex_list(props, "message.prefix.exclude.list")?,
             extended_headers: bool_of(props, "extended.headers.enabled", true)?,
+            provide_transaction_metadata: bool_of(props, "provide.transaction.metadata", false)?,
+            transforms: Transforms::from_properties(props)?,
         })
     }
 

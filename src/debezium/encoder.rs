@@ -10,11 +10,12 @@ use crate::change::{Change, ChangeKind, Event, RelationInfo, Row};
 use crate::record::{EncodeError, Encoder, Record};
 
 use super::config::{BinaryMode, DebeziumConfig};
-use super::envelope::{message_key_schema, message_value_schema};
+use super::envelope::{message_key_schema, message_value_schema, wrap};
 use super::json::{write_int, write_str};
 use super::source::SourceInfo;
 use super::table::{RowStyle, TablePlan};
 use super::topic::sanitize;
+use super::txmeta::TxMetadata;
 use super::values::{Mismatch, write_binary};
 
 /// Encodes change events as Debezium does (see the module documentation).
@@ -28,6 +29,10 @@ pub struct DebeziumEncoder {
     message_value_schema: Box<[u8]>,
     last_commit_lsn: Option<u64>,
     last_commit_time_us: i64,
+    /// With `provide.transaction.metadata`.
+    txmeta: Option<TxMetadata>,
+    /// Each topic after the transforms, once worked out.
+    routes: HashMap<String, String>,
 }
 
 /// The operation of a table record.
@@ -73,8 +78,13 @@ impl DebeziumEncoder {
         let mut message_value = Vec::new();
         message_value_schema(config.binary_mode != BinaryMode::Bytes)
             .write_json(&mut message_value, None);
+        let txmeta = config
+            .provide_transaction_metadata
+            .then(|| TxMetadata::new(&prefix, config.key_schemas, config.value_schemas));
         Self {
             message_topic: sanitize(&format!("{prefix}.message")),
+            txmeta,
+            routes: HashMap::new(),
             config,
             tables: HashMap::new(),
             context_headers,
@@ -134,22 +144,9 @@ impl DebeziumEncoder {
         Ok(plan.write_key(&mut key, row, self.style())?.then_some(key))
     }
 
-    fn wrap(schema: &[u8], payload: &[u8], with_schema: bool) -> Bytes {
-        if !with_schema {
-            return Bytes::copy_from_slice(payload);
-        }
-        let mut out = Vec::with_capacity(schema.len() + payload.len() + 24);
-        out.extend_from_slice(b"{\"schema\":");
-        out.extend_from_slice(schema);
-        out.extend_from_slice(b",\"payload\":");
-        out.extend_from_slice(payload);
-        out.push(b'}');
-        Bytes::from(out)
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn table_record(
-        &self,
+        &mut self,
         change: &Change,
         relation: &RelationInfo,
         plan: &TablePlan,
@@ -174,22 +171,46 @@ impl DebeziumEncoder {
         value.extend_from_slice(b",\"source\":");
         self.source(change, &relation.schema, &relation.table)
             .write_json(&mut value);
-        value.extend_from_slice(b",\"transaction\":null,\"op\":\"");
+        value.extend_from_slice(b",\"transaction\":");
+        let collection = format!("{}.{}", relation.schema, relation.table);
+        self.write_transaction(&mut value, change, Some(&collection));
+        value.extend_from_slice(b",\"op\":\"");
         value.extend_from_slice(op.code());
         value.push(b'"');
         write_processing_time(&mut value, true);
         value.push(b'}');
         Ok(Record {
             topic: plan.topic.clone(),
-            key: key.map(|k| Self::wrap(&plan.key_schema, k, self.config.key_schemas)),
-            value: Some(Self::wrap(
-                &plan.value_schema,
-                &value,
-                self.config.value_schemas,
-            )),
+            key: key.map(|k| wrap(&plan.key_schema, k, self.config.key_schemas)),
+            value: Some(wrap(&plan.value_schema, &value, self.config.value_schemas)),
             headers,
             position: change.position,
         })
+    }
+
+    /// Appends the `transaction` block: `null` without transaction metadata or outside a
+    /// transaction.
+    fn write_transaction(&mut self, out: &mut Vec<u8>, change: &Change, collection: Option<&str>) {
+        match self.txmeta.as_mut() {
+            Some(meta) => meta.write_block(out, change.txn.xid, u64::from(change.lsn), collection),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+
+    /// Sets each record's topic to what the transforms make of it.
+    fn route(&mut self, records: &mut [Record]) {
+        if self.config.transforms.is_empty() {
+            return;
+        }
+        for record in records {
+            if let Some(topic) = self.routes.get(&record.topic) {
+                record.topic.clone_from(topic);
+                continue;
+            }
+            let routed = self.config.transforms.topic(&record.topic);
+            let original = std::mem::replace(&mut record.topic, routed.clone());
+            self.routes.insert(original, routed);
+        }
     }
 
     fn tombstone(
@@ -201,7 +222,7 @@ impl DebeziumEncoder {
     ) -> Record {
         Record {
             topic: plan.topic.clone(),
-            key: key.map(|k| Self::wrap(&plan.key_schema, k, self.config.key_schemas)),
+            key: key.map(|k| wrap(&plan.key_schema, k, self.config.key_schemas)),
             value: None,
             headers,
             position: change.position,
@@ -363,19 +384,21 @@ impl DebeziumEncoder {
                 write_processing_time(&mut value, false);
                 value.extend_from_slice(b",\"source\":");
                 self.source(change, "", "").write_json(&mut value);
-                value.extend_from_slice(b",\"transaction\":null,\"message\":{\"prefix\":");
+                value.extend_from_slice(b",\"transaction\":");
+                self.write_transaction(&mut value, change, None);
+                value.extend_from_slice(b",\"message\":{\"prefix\":");
                 write_str(&mut value, prefix);
                 value.extend_from_slice(b",\"content\":");
                 write_binary(&mut value, self.config.binary_mode, content);
                 value.extend_from_slice(b"}}");
                 out.push(Record {
                     topic: self.message_topic.clone(),
-                    key: Some(Self::wrap(
+                    key: Some(wrap(
                         &self.message_key_schema,
                         &key,
                         self.config.key_schemas,
                     )),
-                    value: Some(Self::wrap(
+                    value: Some(wrap(
                         &self.message_value_schema,
                         &value,
                         self.config.value_schemas,
@@ -406,14 +429,25 @@ fn write_processing_time(out: &mut Vec<u8>, all: bool) {
 
 impl Encoder for DebeziumEncoder {
     fn encode(&mut self, event: &Event, out: &mut Vec<Record>) -> Result<(), EncodeError> {
+        let first = out.len();
         match event {
-            Event::Begin(_) => Ok(()),
+            Event::Begin(txn) => {
+                if let Some(meta) = self.txmeta.as_mut() {
+                    meta.begin(txn.xid, txn.commit_time_us, event.position());
+                }
+            }
             Event::Commit(commit) => {
+                if let Some(meta) = self.txmeta.as_mut() {
+                    let lsns = (u64::from(commit.txn.commit_lsn), u64::from(commit.end_lsn));
+                    meta.commit(commit.txn.xid, lsns, commit.position(), out);
+                }
                 self.last_commit_lsn = Some(u64::from(commit.end_lsn));
                 self.last_commit_time_us = commit.txn.commit_time_us;
-                Ok(())
             }
             Event::Change(change) => {
+                if let Some(meta) = self.txmeta.as_mut() {
+                    meta.before_event(change.txn.xid, u64::from(change.lsn), out);
+                }
                 let start = out.len();
                 self.encode_change(change, out).map_err(|error| {
                     out.truncate(start);
@@ -422,9 +456,10 @@ impl Encoder for DebeziumEncoder {
                         reason: error.to_string(),
                     }
                 })?;
-                Ok(())
             }
         }
+        self.route(&mut out[first..]);
+        Ok(())
     }
 }
 

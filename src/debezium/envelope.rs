@@ -1,6 +1,8 @@
 //! The envelope schemas: a table's `Envelope` (version 2), and the logical decoding message
 //! key and value.
 
+use bytes::Bytes;
+
 use super::schema::{Field, Schema};
 use super::source::source_schema;
 
@@ -70,4 +72,19 @@ pub fn message_value_schema(content_as_text: bool) -> Schema {
         false,
     )
     .named("io.debezium.connector.postgresql.MessageValue", Some(1))
+}
+
+/// A key or value as `JsonConverter` writes it: `{"schema":..,"payload":..}`, or the bare
+/// payload without schemas.
+pub fn wrap(schema: &[u8], payload: &[u8], with_schema: bool) -> Bytes {
+    if !with_schema {
+        return Bytes::copy_from_slice(payload);
+    }
+    let mut out = Vec::with_capacity(schema.len() + payload.len() + 24);
+    out.extend_from_slice(b"{\"schema\":");
+    out.extend_from_slice(schema);
+    out.extend_from_slice(b",\"payload\":");
+    out.extend_from_slice(payload);
+    out.push(b'}');
+    Bytes::from(out)
 }

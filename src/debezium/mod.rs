@@ -9,7 +9,10 @@
 //! * [`types`]: the PostgreSQL type to Connect schema mapping; [`values`]: the values;
 //!   [`defaults`]: column defaults in schemas;
 //! * [`source`], [`envelope`], [`topic`]: the source block, envelope schemas, topic names;
-//! * [`table`]: what is worked out once per table description (schemas serialized once).
+//! * [`table`]: what is worked out once per table description (schemas serialized once);
+//! * [`txmeta`]: transaction metadata (the `transaction` topic and block);
+//! * [`transform`]: Kafka's `RegexRouter`, applied to every record's topic;
+//! * [`javamap`]: Java `HashMap` iteration order, which some of the output follows.
 //!
 //! `docs/compatibility.md` lists the supported properties and the known differences.
 
@@ -17,11 +20,14 @@ pub mod config;
 pub mod defaults;
 pub mod encoder;
 pub mod envelope;
+pub mod javamap;
 pub mod json;
 pub mod schema;
 pub mod source;
 pub mod table;
 pub mod topic;
+pub mod transform;
+pub mod txmeta;
 pub mod types;
 pub mod values;
 

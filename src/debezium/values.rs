@@ -11,6 +11,7 @@ use crate::change::value::{
 };
 
 use super::config::BinaryMode;
+use super::javamap::hash_map_order;
 use super::json::{write_base64, write_f32, write_f64, write_int, write_str};
 use super::types::Conv;
 
@@ -412,26 +413,13 @@ fn bits_little_endian(bits: &BitString) -> Vec<u8> {
 /// An hstore as the JSON object Jackson writes for a `java.util.HashMap` filled in
 /// PostgreSQL's order: entries in the map's bucket order.
 fn write_hstore_object(out: &mut Vec<u8>, h: &Hstore) {
-    let mut capacity = 16usize;
-    while h.0.len() * 4 > capacity * 3 {
-        capacity *= 2;
-    }
-    let mut entries: Vec<(usize, usize)> =
-        h.0.iter()
-            .enumerate()
-            .map(|(i, (k, _))| {
-                let hash = java_string_hash(k.as_str());
-                let spread = hash ^ (hash >> 16);
-                ((spread as usize) & (capacity - 1), i)
-            })
-            .collect();
-    entries.sort();
+    let order = hash_map_order(h.0.iter().map(|(k, _)| k.as_str()));
     out.push(b'{');
-    for (n, (_, i)) in entries.iter().enumerate() {
+    for (n, i) in order.into_iter().enumerate() {
         if n > 0 {
             out.push(b',');
         }
-        let (k, v) = &h.0[*i];
+        let (k, v) = &h.0[i];
         write_str(out, k.as_str());
         out.push(b':');
         match v {
@@ -440,13 +428,6 @@ fn write_hstore_object(out: &mut Vec<u8>, h: &Hstore) {
         }
     }
     out.push(b'}');
-}
-
-/// Java's `String.hashCode` (over UTF-16 code units), as an unsigned 32-bit value.
-fn java_string_hash(text: &str) -> u32 {
-    text.encode_utf16().fold(0u32, |h, unit| {
-        h.wrapping_mul(31).wrapping_add(u32::from(unit))
-    })
 }
 
 #[cfg(test)]
