@@ -163,7 +163,10 @@ pub fn unsupported(properties: &Properties) -> Vec<String> {
         .filter(|key| {
             !KNOWN.contains(&key.as_str())
                 && !crate::debezium::config::KEYS.contains(&key.as_str())
-                && !KNOWN_PREFIXES.iter().any(|p| key.starts_with(p))
+                && !KNOWN_PREFIXES
+                    .iter()
+                    .chain(crate::debezium::config::KEY_PREFIXES)
+                    .any(|p| key.starts_with(p))
         })
         .cloned()
         .collect()
@@ -183,6 +186,8 @@ mod tests {
             ("schema.history.internal.kafka.topic", "t"),
             ("snapshot.mode", "never"),
             ("slot.name", "s"),
+            ("transforms", "Reroute"),
+            ("transforms.Reroute.regex", "audit\\..*"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
