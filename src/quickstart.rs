@@ -76,7 +76,7 @@ pub async fn run(options: Options) -> Result<(), QuickstartError> {
     let cluster = ClusterConfig::new(install).database("demo").start()?;
     println!("   listening on {}", cluster.url("demo"));
 
-    let client = connect(&cluster).await?;
+    let (client, connection) = connect(&cluster).await?;
     client.batch_execute(DEMO_SCHEMA).await.map_err(PgError)?;
     client.batch_execute(DEMO_SLOT).await.map_err(PgError)?;
     println!(
@@ -137,19 +137,25 @@ pub async fn run(options: Options) -> Result<(), QuickstartError> {
     println!(
         "   The throwaway cluster is removed now. Next: pgcdc run --connector YOUR-CONNECTOR.json"
     );
+    // Close the demo's connection before the cluster stops, so its end is not an error.
+    drop(client);
+    let _ = connection.await;
     Ok(())
 }
 
-async fn connect(cluster: &Cluster) -> Result<tokio_postgres::Client, QuickstartError> {
+/// The demo's SQL connection, and the task that drives it (it ends when the client is dropped).
+async fn connect(
+    cluster: &Cluster,
+) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), QuickstartError> {
     let (client, connection) = tokio_postgres::connect(&cluster.url("demo"), tokio_postgres::NoTls)
         .await
         .map_err(PgError)?;
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         if let Err(error) = connection.await {
-            tracing::warn!(%error, "demo connection closed");
+            tracing::warn!(error = %PgError(error), "the demo's connection failed");
         }
     });
-    Ok(client)
+    Ok((client, task))
 }
 
 fn one_line(statement: &str) -> String {

@@ -27,6 +27,7 @@ pgcdc_testkit::pg_test! {
         };
         let (out, err, status) = tokio::time::timeout(Duration::from_secs(120), read).await.expect("quickstart finishes");
         assert!(status.success(), "quickstart failed: {err}\n{out}");
+        assert!(!err.contains("WARN") && !err.contains("ERROR"), "the demo logs no warning: {err}");
         for expected in [
             &format!("Starting a throwaway PostgreSQL {}", version.major()),
             "INSERT public.customers {id: 1, name: \"Ada Lovelace\", email: \"ada@example.com\", balance: \"100.50\", tags: [\"math\",\"poetry\"], updated_at: \"2026-01-01T09:30:00Z\"}",
