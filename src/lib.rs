@@ -19,12 +19,14 @@
 //!
 //! The `pgoutput` crate decodes the replication protocol itself.
 
+pub mod audit;
 pub mod bench;
 pub mod change;
 pub mod command;
 pub mod config;
 pub mod debezium;
 pub mod localpg;
+pub mod metrics;
 pub mod pipeline;
 pub mod quickstart;
 pub mod record;

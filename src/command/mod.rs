@@ -48,6 +48,9 @@ pub enum CommandError {
     /// The Debezium output settings are wrong.
     #[error(transparent)]
     Debezium(#[from] crate::debezium::config::ConfigError),
+    /// The audit store failed.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
     /// Capturing failed.
     #[error(transparent)]
     Capture(#[from] capture::CaptureError),

@@ -3,14 +3,16 @@
 use pgoutput::Lsn;
 
 use super::{CommandError, parse_lsn, shutdown_on_signals};
+use crate::audit::config::AuditConfig;
+use crate::audit::sink::AuditSink;
 use crate::config::load::{ConfigArgs, unsupported};
 use crate::debezium::config::DebeziumConfig;
 use crate::debezium::encoder::{DebeziumEncoder, new_run_id};
 use crate::pipeline::run::{Replay, RunOptions, RunSummary, run as run_pipeline};
 use crate::record::Encoder;
 use crate::record::plain::PlainEncoder;
-use crate::sink::file::{FileSink, Target};
-use crate::sink::{Sink, parse_target};
+use crate::sink::file::FileSink;
+use crate::sink::{Sink, SinkTarget, parse_target};
 
 /// What the records look like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -28,9 +30,10 @@ pub struct RunArgs {
     /// Where the configuration comes from.
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Where changes go: `stdout` or `file:PATH` (JSON lines; exactly once across restarts).
+    /// Where changes go: `stdout`, `file:PATH` (JSON lines; exactly once across restarts), or
+    /// `audit` / `audit:URL` (the audit store at `pgcdc.audit.url` or URL; exactly once).
     #[arg(long, default_value = "stdout", value_parser = parse_target)]
-    pub sink: Target,
+    pub sink: SinkTarget,
     /// What the records look like.
     #[arg(long, value_enum, default_value_t = Format::Debezium)]
     pub format: Format,
@@ -96,7 +99,17 @@ async fn stream(
         )),
         Format::Plain => Box::new(PlainEncoder::new(source.topic_prefix.clone())),
     };
-    let sink: Box<dyn Sink> = Box::new(FileSink::open(args.sink, encoder).await?);
+    let sink: Box<dyn Sink> = match args.sink {
+        SinkTarget::File(target) => Box::new(FileSink::open(target, encoder).await?),
+        SinkTarget::Audit(url) => {
+            let mut audit = AuditConfig::from_properties(&loaded.properties)
+                .map_err(crate::config::load::LoadError::Setting)?;
+            if url.is_some() {
+                audit.url = url;
+            }
+            Box::new(AuditSink::open(&source.topic_prefix, audit).await?)
+        }
+    };
     let options = RunOptions {
         source,
         end_lsn: args.end_lsn,

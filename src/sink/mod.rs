@@ -49,6 +49,14 @@ pub enum SinkError {
     /// An event could not be encoded.
     #[error(transparent)]
     Encode(#[from] EncodeError),
+    /// A database-backed sink failed (the audit store).
+    #[error("{sink}: {reason}")]
+    Store {
+        /// The sink.
+        sink: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The sink's saved position cannot be read.
     #[error("{sink}: the position file {path} is damaged ({reason}); remove it to start over")]
     BadPositionFile {
@@ -61,14 +69,27 @@ pub enum SinkError {
     },
 }
 
-/// Parses a `--sink` argument: `stdout` or `file:PATH`.
-pub fn parse_target(text: &str) -> Result<file::Target, String> {
+/// Where `--sink` sends the changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkTarget {
+    /// Standard output or a file.
+    File(file::Target),
+    /// The audit store: at the URL given, or at `pgcdc.audit.url`.
+    Audit(Option<String>),
+}
+
+/// Parses a `--sink` argument: `stdout`, `file:PATH`, `audit` or `audit:URL`.
+pub fn parse_target(text: &str) -> Result<SinkTarget, String> {
     match text {
-        "stdout" | "-" => Ok(file::Target::Stdout),
-        _ => match text.strip_prefix("file:") {
-            Some(path) if !path.is_empty() => Ok(file::Target::File(path.into())),
+        "stdout" | "-" => Ok(SinkTarget::File(file::Target::Stdout)),
+        "audit" => Ok(SinkTarget::Audit(None)),
+        _ => match (text.strip_prefix("file:"), text.strip_prefix("audit:")) {
+            (Some(path), _) if !path.is_empty() => {
+                Ok(SinkTarget::File(file::Target::File(path.into())))
+            }
+            (_, Some(url)) if !url.is_empty() => Ok(SinkTarget::Audit(Some(url.to_owned()))),
             _ => Err(format!(
-                "unknown sink {text:?}: use stdout or file:PATH (for example file:/tmp/changes.jsonl)"
+                "unknown sink {text:?}: use stdout or file:PATH (for example file:/tmp/changes.jsonl), or audit / audit:postgres://user@host/audit (the audit store)"
             )),
         },
     }
