@@ -71,11 +71,11 @@ async fn stream(pg: &TestCluster, props: &BTreeMap<String, String>, out: &Path, 
 /// A cluster with database `app`, the workload's schema, a slot created before the changes,
 /// and the workload's changes committed. Returns the tables whose changes could not be made:
 /// `t_xml` when the server is built without libxml (the PostgreSQL 18 test build).
-async fn workload(pg: &TestCluster, dir: &Path) -> Vec<&'static str> {
+async fn workload(pg: &TestCluster, dir: &Path, file: &str) -> Vec<&'static str> {
     pg.psql("postgres", "CREATE DATABASE app").unwrap();
-    let mut sql = std::fs::read_to_string(format!("{DATA}/workload.sql")).unwrap();
+    let mut sql = std::fs::read_to_string(format!("{DATA}/{file}")).unwrap();
     let mut missing = Vec::new();
-    if pg.psql("app", "SELECT '<a/>'::xml").is_err() {
+    if file == "workload.sql" && pg.psql("app", "SELECT '<a/>'::xml").is_err() {
         let insert = sql
             .lines()
             .find(|l| l.starts_with("INSERT INTO t_xml"))
@@ -163,6 +163,9 @@ fn collection_of(line: &str) -> Option<String> {
 /// The golden lines without the records of the `missing` tables, nor the BEGIN and END records
 /// of a transaction that changed only those tables.
 fn without_missing(lines: Vec<String>, missing: &[&str]) -> Vec<String> {
+    if missing.is_empty() {
+        return lines;
+    }
     let is_missing = |line: &String| collection_of(line).is_some_and(|c| missing.contains(&&*c));
     let status = |line: &String| {
         value_payload(line)
@@ -195,9 +198,11 @@ fn without_missing(lines: Vec<String>, missing: &[&str]) -> Vec<String> {
     kept
 }
 
+/// The topic of a record line (read as text: a line may hold a lone surrogate escape, which
+/// Debezium writes for a string truncated inside a surrogate pair).
 fn topic_of(line: &str) -> String {
-    let value: serde_json::Value = serde_json::from_str(line).unwrap();
-    value["topic"].as_str().unwrap().to_owned()
+    let rest = line.strip_prefix(r#"{"topic":""#).unwrap();
+    rest[..rest.find('"').unwrap()].to_owned()
 }
 
 /// Where two lines part: the text around the first difference.
@@ -264,7 +269,7 @@ pgcdc_testkit::pg_test! {
     async fn records_match_debezium(version: PgVersion) {
         let pg = start(version);
         let dir = tempfile::tempdir().unwrap();
-        let missing = workload(&pg, dir.path()).await;
+        let missing = workload(&pg, dir.path(), "workload.sql").await;
         for (golden, extra) in [
             ("streaming.jsonl", &[][..]),
             (
@@ -307,5 +312,41 @@ pgcdc_testkit::pg_test! {
             let compared = compare(&golden, &out, &missing);
             assert!(compared > 300, "{golden}: only {compared} records compared");
         }
+    }
+}
+
+/// Streams the committed changes with the settings of `tests/data/debezium/props/NAME` and
+/// compares them with `NAME.jsonl`.
+async fn compare_golden(pg: &TestCluster, dir: &Path, name: &str, at_least: usize) {
+    let golden = format!("{name}.jsonl");
+    let mut extra = golden_properties(name);
+    if let Some(at) = extra.iter().position(|(k, _)| k == "oracle.schemas.enable") {
+        let (_, value) = extra.remove(at);
+        extra.push(("key.converter.schemas.enable".to_owned(), value.clone()));
+        extra.push(("value.converter.schemas.enable".to_owned(), value));
+    }
+    let extra: Vec<(&str, &str)> = extra
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let out = dir.join(&golden);
+    stream(pg, &properties(pg, &extra), &out, true).await;
+    let compared = compare(&golden, &out, &[]);
+    assert!(
+        compared >= at_least,
+        "{golden}: only {compared} records compared"
+    );
+}
+
+pgcdc_testkit::pg_test! {
+    timeout_secs = 600;
+    async fn column_features_match_debezium(version: PgVersion) {
+        let pg = start(version);
+        let dir = tempfile::tempdir().unwrap();
+        workload(&pg, dir.path(), "features.sql").await;
+        // Column filters, message.key.columns, masks, truncation and hashes, and the
+        // primary-key change headers of every key type.
+        compare_golden(&pg, dir.path(), "columns", 80).await;
+        compare_golden(&pg, dir.path(), "columns-include", 60).await;
     }
 }

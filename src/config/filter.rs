@@ -70,21 +70,56 @@ impl TableFilter {
 }
 
 fn compile(key: &str, list: Option<&str>) -> Result<Vec<Regex>, FilterError> {
-    list.unwrap_or_default()
-        .split(',')
-        .map(str::trim)
+    regex_list(key, list.unwrap_or_default())
+}
+
+/// Splits a Debezium list of regular expressions: entries are separated by commas, `\,` is a
+/// comma inside an entry (any other backslash is kept for the expression), and entries are
+/// trimmed; empty entries are skipped.
+pub fn split_regex_list(list: &str) -> Vec<String> {
+    let mut entries = Vec::new();
+    let mut current = String::new();
+    let mut chars = list.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                current.push(c);
+                if let Some(next) = chars.next() {
+                    current.push(next);
+                }
+            }
+            ',' => entries.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    entries.push(current);
+    entries
+        .into_iter()
         .filter(|entry| !entry.is_empty())
-        .map(|entry| {
-            RegexBuilder::new(&format!("^(?:{entry})$"))
-                .case_insensitive(true)
-                .build()
-                .map_err(|e| FilterError {
-                    key: key.to_owned(),
-                    pattern: entry.to_owned(),
-                    reason: e.to_string(),
-                })
-        })
+        .map(|entry| entry.trim().replace("\\,", ","))
         .collect()
+}
+
+/// Compiles a Debezium list of regular expressions (see [`split_regex_list`]) as Debezium
+/// does: each must match a whole name, ignoring case.
+pub fn regex_list(key: &str, list: &str) -> Result<Vec<Regex>, FilterError> {
+    split_regex_list(list)
+        .into_iter()
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| anchored(key, &entry))
+        .collect()
+}
+
+/// One expression that must match a whole name, ignoring case.
+pub fn anchored(key: &str, entry: &str) -> Result<Regex, FilterError> {
+    RegexBuilder::new(&format!("^(?:{entry})$"))
+        .case_insensitive(true)
+        .build()
+        .map_err(|e| FilterError {
+            key: key.to_owned(),
+            pattern: entry.to_owned(),
+            reason: e.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -123,5 +158,22 @@ mod tests {
         );
         let error = TableFilter::new(None, None, Some("a(b"), None).unwrap_err();
         assert!(error.to_string().contains("table.include.list"));
+    }
+
+    #[test]
+    fn escaped_commas_stay_in_the_expression() {
+        assert_eq!(
+            split_regex_list(r"a\,b, c\.d ,,x{1\,2}"),
+            vec!["a,b", r"c\.d", "x{1,2}"]
+        );
+        let list = regex_list("k", r"public\.t\.(a|b),x{1\,2}").unwrap();
+        assert!(list[0].is_match("PUBLIC.t.A") && !list[0].is_match("public.t.ab"));
+        assert!(list[1].is_match("x") && list[1].is_match("xx"));
+        assert!(
+            regex_list("column.include.list", "a(")
+                .unwrap_err()
+                .to_string()
+                .contains("column.include.list")
+        );
     }
 }

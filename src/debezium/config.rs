@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use regex::Regex;
 
+use super::columns::ColumnRules;
 use super::transform::Transforms;
 
 /// `decimal.handling.mode`.
@@ -103,6 +104,16 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// A property (with a name made at run time) that cannot be used.
+    #[error("property {key} has an invalid value {value:?}: {reason}")]
+    InvalidSetting {
+        /// The property.
+        key: String,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A property asks for something pgcdc does not do yet.
     #[error("property {key}={value} is not supported yet")]
     Unsupported {
@@ -137,11 +148,20 @@ pub const KEYS: &[&str] = &[
     "message.prefix.exclude.list",
     "extended.headers.enabled",
     "transforms",
+    "column.include.list",
+    "column.exclude.list",
+    "message.key.columns",
 ];
 
 /// The prefixes of the properties [`DebeziumConfig::from_properties`] reads: every
-/// `transforms.<alias>.*` setting (see [`Transforms`]).
-pub const KEY_PREFIXES: &[&str] = &["transforms."];
+/// `transforms.<alias>.*` setting (see [`Transforms`]) and the column mappers (see
+/// [`ColumnRules`]).
+pub const KEY_PREFIXES: &[&str] = &[
+    "transforms.",
+    "column.truncate.to.",
+    "column.mask.with.",
+    "column.mask.hash.",
+];
 
 /// The settings of a [`DebeziumEncoder`](super::DebeziumEncoder).
 #[derive(Debug, Clone)]
@@ -195,6 +215,8 @@ pub struct DebeziumConfig {
     pub provide_transaction_metadata: bool,
     /// `transforms` and `transforms.*`: the transforms applied to every record.
     pub transforms: Transforms,
+    /// The column filter, custom keys and column mappers.
+    pub columns: ColumnRules,
 }
 
 impl DebeziumConfig {
@@ -318,6 +340,7 @@ impl DebeziumConfig {
             extended_headers: bool_of(props, "extended.headers.enabled", true)?,
             provide_transaction_metadata: bool_of(props, "provide.transaction.metadata", false)?,
             transforms: Transforms::from_properties(props)?,
+            columns: ColumnRules::from_properties(props)?,
         })
     }
 

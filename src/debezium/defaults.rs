@@ -49,6 +49,20 @@ fn is_current_time(expr: &str) -> bool {
     .any(|f| lower.starts_with(f))
 }
 
+/// The JSON of the value Debezium's converters give a null in a column that is not optional
+/// (a key column of `message.key.columns` missing from an old row image): `0`, `false`, `""`,
+/// the epoch. `None` when it has none.
+pub fn fallback_json(conv: &Conv) -> Option<Box<[u8]>> {
+    let value = match conv {
+        Conv::Text => return Some(b"\"\"".to_vec().into_boxed_slice()),
+        Conv::Bool => return Some(b"false".to_vec().into_boxed_slice()),
+        conv => zero(conv)?,
+    };
+    let mut out = Vec::new();
+    write_value(&mut out, conv, &value).ok()?;
+    Some(out.into_boxed_slice())
+}
+
 /// The zero value Debezium gives a column whose default it cannot evaluate.
 fn zero(conv: &Conv) -> Option<Value> {
     Some(match conv {

@@ -9,8 +9,9 @@ use bytes::Bytes;
 use crate::change::{Change, ChangeKind, Event, RelationInfo, Row};
 use crate::record::{EncodeError, Encoder, Record};
 
-use super::config::{BinaryMode, DebeziumConfig};
+use super::config::{BinaryMode, DebeziumConfig, TimePrecisionMode};
 use super::envelope::{message_key_schema, message_value_schema, wrap};
+use super::header::write_key_header;
 use super::json::{write_int, write_str};
 use super::source::SourceInfo;
 use super::table::{RowStyle, TablePlan};
@@ -274,10 +275,15 @@ impl DebeziumEncoder {
                 match (old_key, before) {
                     (Some(old_key), Some(old)) if Some(&old_key) != new_key.as_ref() => {
                         // A primary-key change: delete (and tombstone) the old key, create the new.
-                        let new_key_bytes = new_key.clone().unwrap_or_default();
+                        let connect_time =
+                            self.config.time_precision_mode == TimePrecisionMode::Connect;
+                        let mut new_key_text = Vec::new();
+                        write_key_header(&mut new_key_text, &plan.key, after, connect_time)?;
+                        let mut old_key_text = Vec::new();
+                        write_key_header(&mut old_key_text, &plan.key, old, connect_time)?;
                         if !self.config.skip_deletes {
                             let headers =
-                                self.headers_with(Some(("__debezium.newkey", &new_key_bytes)));
+                                self.headers_with(Some(("__debezium.newkey", &new_key_text)));
                             out.push(self.table_record(
                                 change,
                                 relation,
@@ -293,7 +299,8 @@ impl DebeziumEncoder {
                             }
                         }
                         if !self.config.skip_creates {
-                            let headers = self.headers_with(Some(("__debezium.oldkey", &old_key)));
+                            let headers =
+                                self.headers_with(Some(("__debezium.oldkey", &old_key_text)));
                             out.push(self.table_record(
                                 change,
                                 relation,

@@ -9,17 +9,22 @@
 //! * [`types`]: the PostgreSQL type to Connect schema mapping; [`values`]: the values;
 //!   [`defaults`]: column defaults in schemas;
 //! * [`source`], [`envelope`], [`topic`]: the source block, envelope schemas, topic names;
+//! * [`columns`]: the column filter, `message.key.columns` and the column mappers (masks,
+//!   truncation, hashes);
 //! * [`table`]: what is worked out once per table description (schemas serialized once);
+//! * [`header`]: keys as the `__debezium.newkey` / `oldkey` headers print them;
 //! * [`txmeta`]: transaction metadata (the `transaction` topic and block);
 //! * [`transform`]: Kafka's `RegexRouter`, applied to every record's topic;
 //! * [`javamap`]: Java `HashMap` iteration order, which some of the output follows.
 //!
 //! `docs/compatibility.md` lists the supported properties and the known differences.
 
+pub mod columns;
 pub mod config;
 pub mod defaults;
 pub mod encoder;
 pub mod envelope;
+pub mod header;
 pub mod javamap;
 pub mod json;
 pub mod schema;

@@ -1,0 +1,222 @@
+//! The text of a key in the `__debezium.newkey` / `__debezium.oldkey` headers of a primary-key
+//! change: Kafka Connect's `SimpleHeaderConverter` prints the key struct with
+//! `Values.convertToString`, which is not JSON. Strings are quoted with only `\` and `"`
+//! escaped, numbers print as Java does (`NaN` and `Infinity` bare, a `Decimal` as
+//! `BigDecimal.toString()`), bytes as quoted base64, and Connect's own `Date`, `Time` and
+//! `Timestamp` values (`time.precision.mode=connect`) as unquoted ISO 8601 text.
+
+use crate::change::value::{USECS_PER_DAY, civil_from_days};
+use crate::change::{Datum, Row};
+
+use super::defaults::fallback_json;
+use super::table::PlannedColumn;
+use super::types::Conv;
+use super::values::{Mismatch, write_value};
+
+const MILLIS_PER_DAY: i64 = USECS_PER_DAY / 1000;
+
+/// Appends the header text of the key of `row`.
+pub fn write_key_header(
+    out: &mut Vec<u8>,
+    key: &[PlannedColumn],
+    row: &Row,
+    connect_time: bool,
+) -> Result<(), Mismatch> {
+    out.push(b'{');
+    for (n, column) in key.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        write_quoted(out, &column.name);
+        out.push(b':');
+        let mut json = Vec::new();
+        match row.values.get(column.index) {
+            Some(Datum::Value(value)) => write_value(&mut json, &column.conv, value)?,
+            _ => match column.default.clone().or_else(|| {
+                (!column.optional)
+                    .then(|| fallback_json(&column.conv))
+                    .flatten()
+            }) {
+                Some(json_value) => json.extend_from_slice(&json_value),
+                None => json.extend_from_slice(b"null"),
+            },
+        }
+        write_header_value(out, &column.conv, &json, connect_time);
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// Appends the header text of one value, given the JSON the converter writes for it.
+fn write_header_value(out: &mut Vec<u8>, conv: &Conv, json: &[u8], connect_time: bool) {
+    if json == b"null" {
+        out.extend_from_slice(json);
+        return;
+    }
+    let as_string = || serde_json::from_slice::<String>(json).ok();
+    match conv {
+        // Numbers: Java prints NaN and the infinities bare.
+        Conv::Float32 | Conv::Float64 | Conv::DecimalDouble => match as_string() {
+            Some(text) => out.extend_from_slice(text.as_bytes()),
+            None => out.extend_from_slice(json),
+        },
+        Conv::Decimal { scale } => {
+            // The JSON is the base64 of the unscaled value; print it as BigDecimal does.
+            match decimal_text(json, *scale) {
+                Some(text) => out.extend_from_slice(text.as_bytes()),
+                None => out.extend_from_slice(json),
+            }
+        }
+        Conv::Date | Conv::MilliTime | Conv::MilliTimestamp if connect_time => {
+            let number = std::str::from_utf8(json)
+                .ok()
+                .and_then(|t| t.parse::<i64>().ok());
+            match number {
+                Some(n) => {
+                    let millis = if *conv == Conv::Date {
+                        n.saturating_mul(MILLIS_PER_DAY)
+                    } else {
+                        n
+                    };
+                    out.extend_from_slice(java_date_text(millis).as_bytes());
+                }
+                None => out.extend_from_slice(json),
+            }
+        }
+        _ => match json.first() {
+            Some(b'"') => match as_string() {
+                Some(text) => write_quoted(out, &text),
+                None => out.extend_from_slice(json),
+            },
+            _ => out.extend_from_slice(json),
+        },
+    }
+}
+
+/// A string as `Values` embeds it: quoted, with `\` and `"` escaped and nothing else.
+fn write_quoted(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    for c in text.chars() {
+        if matches!(c, '\\' | '"') {
+            out.push(b'\\');
+        }
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
+    out.push(b'"');
+}
+
+/// `BigDecimal.toString()` of a Connect `Decimal` written as base64 JSON (`"EtaH"`).
+fn decimal_text(json: &[u8], scale: u16) -> Option<String> {
+    use base64::Engine as _;
+    let encoded: String = serde_json::from_slice(json).ok()?;
+    let bytes = base64::prelude::BASE64_STANDARD.decode(encoded).ok()?;
+    if bytes.is_empty() || bytes.len() > 16 {
+        return None;
+    }
+    let negative = bytes[0] & 0x80 != 0;
+    let mut value: i128 = if negative { -1 } else { 0 };
+    for b in &bytes {
+        value = (value << 8) | i128::from(*b);
+    }
+    Some(big_decimal_string(value, i32::from(scale)))
+}
+
+/// Java's `BigDecimal.toString()` of `unscaled × 10^-scale`: plain digits, or scientific
+/// notation when the scale is negative or the adjusted exponent is below -6.
+pub fn big_decimal_string(unscaled: i128, scale: i32) -> String {
+    let digits = unscaled.unsigned_abs().to_string();
+    let sign = if unscaled < 0 { "-" } else { "" };
+    let adjusted = digits.len() as i64 - 1 - i64::from(scale);
+    if scale >= 0 && adjusted >= -6 {
+        let scale = scale as usize;
+        if scale == 0 {
+            return format!("{sign}{digits}");
+        }
+        if digits.len() > scale {
+            let (int, frac) = digits.split_at(digits.len() - scale);
+            return format!("{sign}{int}.{frac}");
+        }
+        return format!("{sign}0.{}{digits}", "0".repeat(scale - digits.len()));
+    }
+    let (first, rest) = digits.split_at(1);
+    let mut text = format!("{sign}{first}");
+    if !rest.is_empty() {
+        text.push('.');
+        text.push_str(rest);
+    }
+    text.push('E');
+    if adjusted >= 0 {
+        text.push('+');
+    }
+    text.push_str(&adjusted.to_string());
+    text
+}
+
+/// How `Values` prints a `java.util.Date` (in UTC): the time of day when it is before
+/// 1970-01-02, the date when it is a whole day, else both.
+pub fn java_date_text(millis: i64) -> String {
+    let days = millis.div_euclid(MILLIS_PER_DAY);
+    let of_day = millis.rem_euclid(MILLIS_PER_DAY);
+    let time = format!(
+        "{:02}:{:02}:{:02}.{:03}Z",
+        of_day / 3_600_000,
+        of_day / 60_000 % 60,
+        of_day / 1000 % 60,
+        of_day % 1000
+    );
+    if millis < MILLIS_PER_DAY {
+        return time;
+    }
+    let (year, month, day) = civil_from_days(days);
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    if of_day == 0 {
+        date
+    } else {
+        format!("{date}T{time}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_decimals_as_java_prints_them() {
+        assert_eq!(big_decimal_string(1_234_567, 2), "12345.67");
+        assert_eq!(big_decimal_string(-1, 2), "-0.01");
+        assert_eq!(big_decimal_string(0, 2), "0.00");
+        assert_eq!(big_decimal_string(1, 10), "1E-10");
+        assert_eq!(big_decimal_string(123, 9), "1.23E-7");
+        assert_eq!(big_decimal_string(1, 7), "1E-7");
+        assert_eq!(big_decimal_string(1, 6), "0.000001");
+        assert_eq!(big_decimal_string(5, 0), "5");
+        assert_eq!(big_decimal_string(5, -3), "5E+3");
+    }
+
+    #[test]
+    fn dates_as_values_prints_them() {
+        // From Debezium's headers with time.precision.mode=connect (columns-include.jsonl).
+        assert_eq!(java_date_text(0), "00:00:00.000Z");
+        assert_eq!(java_date_text(19_782 * MILLIS_PER_DAY), "2024-02-29");
+        assert_eq!(
+            java_date_text(1_704_164_645_123),
+            "2024-01-02T03:04:05.123Z"
+        );
+        assert_eq!(java_date_text(47_655_250), "13:14:15.250Z");
+        assert_eq!(java_date_text(-735_160 * MILLIS_PER_DAY), "00:00:00.000Z");
+    }
+
+    #[test]
+    fn strings_escape_only_quotes_and_backslashes() {
+        let mut out = Vec::new();
+        write_header_value(&mut out, &Conv::Text, br#""k\"e\\y\t\uD83D\uDE00""#, false);
+        assert_eq!(
+            String::from_utf8(out).unwrap_or_default(),
+            "\"k\\\"e\\\\y\t😀\""
+        );
+        let mut out = Vec::new();
+        write_header_value(&mut out, &Conv::Float64, br#""NaN""#, false);
+        assert_eq!(out, b"NaN");
+    }
+}
