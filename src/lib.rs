@@ -25,6 +25,7 @@ pub mod change;
 pub mod command;
 pub mod config;
 pub mod debezium;
+pub mod http;
 pub mod localpg;
 pub mod metrics;
 pub mod pipeline;

@@ -24,6 +24,9 @@ enum Command {
     /// List, create or drop replication slots.
     #[command(subcommand)]
     Slot(pgcdc::command::slot::SlotCommand),
+    /// The audit store: serve its API and page.
+    #[command(subcommand)]
+    Audit(pgcdc::command::audit::AuditCommand),
     /// Check the source database for everything pgcdc needs, and say how to fix what is missing.
     Check(pgcdc::config::load::ConfigArgs),
     /// Start a throwaway local PostgreSQL, make a few changes and show what pgcdc captures.
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
                 .map(drop)
                 .map_err(boxed),
             Command::Slot(command) => pgcdc::command::slot::run(command).await.map_err(boxed),
+            Command::Audit(command) => pgcdc::command::audit::run(command).await.map_err(boxed),
             Command::Check(config) => pgcdc::command::check::run(config).await.map_err(boxed),
             Command::Quickstart(options) => pgcdc::quickstart::run(options)
                 .await

@@ -11,6 +11,7 @@
 pub mod config;
 pub mod context;
 pub mod copy;
+pub mod query;
 pub mod row;
 pub mod schema;
 pub mod sink;

@@ -4,6 +4,7 @@
 //!
 //! - `changes`: one row per change, range-partitioned by `commit_time`, one partition per UTC
 //!   day (`changes_20260121`), created ahead and on demand;
+//! - `tables`: every table that has rows (what the audit API lists and scopes tokens by);
 //! - `positions`: per source, the position of the last change written (updated in the same
 //!   transaction as the rows: what makes the writer exactly-once);
 //! - `schema_migrations`: which migrations ran.
@@ -28,10 +29,11 @@ struct Migration {
 }
 
 /// The migrations, in order. Never change one that was released: add another.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "changes, positions",
-    sql: "
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "changes, positions",
+        sql: "
         CREATE SEQUENCE pgcdc_audit.changes_id_seq;
         CREATE TABLE pgcdc_audit.changes (
             id bigint NOT NULL DEFAULT nextval('pgcdc_audit.changes_id_seq'),
@@ -60,7 +62,22 @@ const MIGRATIONS: &[Migration] = &[Migration {
             updated_at timestamptz NOT NULL DEFAULT now()
         );
     ",
-}];
+    },
+    Migration {
+        version: 2,
+        description: "tables",
+        sql: "
+        CREATE TABLE pgcdc_audit.tables (
+            schema_name text NOT NULL,
+            table_name text NOT NULL,
+            first_seen timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (schema_name, table_name)
+        );
+        INSERT INTO pgcdc_audit.tables (schema_name, table_name)
+        SELECT DISTINCT schema_name, table_name FROM pgcdc_audit.changes;
+    ",
+    },
+];
 
 /// The newest migration version.
 pub fn latest_version() -> i32 {

@@ -11,7 +11,7 @@
 //! When a restart resumes in the middle of a transaction, its context is read back from the
 //! rows already stored.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -70,6 +70,8 @@ pub struct AuditSink {
     connection: ConnectionConfig,
     store: StoreConnection,
     partitions: Partitions,
+    /// The tables registered in `pgcdc_audit.tables`.
+    tables: HashSet<(String, String)>,
     batch: Vec<AuditRow>,
     updates: Vec<ContextUpdate>,
     txn: Option<OpenTxn>,
@@ -125,8 +127,21 @@ impl AuditSink {
                 ))
             })
             .transpose()?;
+        let tables = store
+            .client
+            .query(
+                "SELECT schema_name, table_name FROM pgcdc_audit.tables",
+                &[],
+            )
+            .await
+            .map_err(AuditError::sql("reading the audited tables"))?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect::<Result<HashSet<(String, String)>, tokio_postgres::Error>>()
+            .map_err(AuditError::sql("reading the audited tables"))?;
         let registry = global();
         let mut sink = Self {
+            tables,
             source: source.to_owned(),
             connection,
             store,
@@ -262,6 +277,21 @@ impl AuditSink {
                 .await
                 .map_err(AuditError::sql("writing audit rows"))?;
         }
+        let mut new_tables = Vec::new();
+        for row in &self.batch {
+            let key = (row.schema.clone(), row.table.clone());
+            if !self.tables.contains(&key) && !new_tables.contains(&key) {
+                new_tables.push(key);
+            }
+        }
+        for (schema, table) in &new_tables {
+            tx.execute(
+                "INSERT INTO pgcdc_audit.tables (schema_name, table_name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[schema, table],
+            )
+            .await
+            .map_err(AuditError::sql("registering a table"))?;
+        }
         for update in &self.updates {
             let time = crate::change::value::format_timestamp_utc(update.commit_time_us);
             tx.execute(
@@ -293,6 +323,7 @@ impl AuditSink {
             txn.stored_rows |= txn.batch_start < self.batch.len();
             txn.batch_start = 0;
         }
+        self.tables.extend(new_tables);
         self.batch.clear();
         self.updates.clear();
         self.saved = self.last;

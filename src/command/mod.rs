@@ -1,6 +1,7 @@
 //! The commands of the `pgcdc` binary, as library functions: `run`, `replay`, `capture`,
 //! `slot` and `check`. The binary only parses arguments and calls these.
 
+pub mod audit;
 pub mod capture;
 pub mod check;
 pub mod run;
@@ -51,6 +52,9 @@ pub enum CommandError {
     /// The audit store failed.
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
+    /// The HTTP server failed.
+    #[error(transparent)]
+    Http(#[from] crate::http::HttpError),
     /// Capturing failed.
     #[error(transparent)]
     Capture(#[from] capture::CaptureError),

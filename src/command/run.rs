@@ -40,6 +40,10 @@ pub struct RunArgs {
     /// Stop once everything committed before this LSN is delivered and confirmed.
     #[arg(long, value_parser = parse_lsn)]
     pub end_lsn: Option<Lsn>,
+    /// Serve /healthz, /readyz, /metrics (and the audit API and page when an audit store is
+    /// configured) here; `pgcdc.http.address` does the same from the configuration.
+    #[arg(long, value_name = "HOST:PORT", value_parser = crate::http::parse_address)]
+    pub http: Option<String>,
 }
 
 /// Options of `pgcdc replay`.
@@ -99,16 +103,36 @@ async fn stream(
         )),
         Format::Plain => Box::new(PlainEncoder::new(source.topic_prefix.clone())),
     };
+    let mut audit = AuditConfig::from_properties(&loaded.properties)
+        .map_err(crate::config::load::LoadError::Setting)?;
     let sink: Box<dyn Sink> = match args.sink {
         SinkTarget::File(target) => Box::new(FileSink::open(target, encoder).await?),
         SinkTarget::Audit(url) => {
-            let mut audit = AuditConfig::from_properties(&loaded.properties)
-                .map_err(crate::config::load::LoadError::Setting)?;
             if url.is_some() {
                 audit.url = url;
             }
-            Box::new(AuditSink::open(&source.topic_prefix, audit).await?)
+            Box::new(AuditSink::open(&source.topic_prefix, audit.clone()).await?)
         }
+    };
+    let shutdown = shutdown_on_signals();
+    let http = if args.http.is_some() || loaded.properties.contains_key("pgcdc.http.address") {
+        let address = super::audit::http_address(args.http, &loaded.properties)?;
+        let mut server = crate::http::Server::new();
+        if audit.url.is_some() {
+            let api = crate::http::audit::AuditApi::new(
+                audit
+                    .connection()
+                    .map_err(crate::config::load::LoadError::Setting)?,
+                audit.tokens.clone(),
+            );
+            server = server.mount(crate::http::audit::routes(api));
+        }
+        server.readiness().set("pipeline", true);
+        let stop = shutdown.child_token();
+        let (_, task) = server.start(&address, stop.clone()).await?;
+        Some((stop, task))
+    } else {
+        None
     };
     let options = RunOptions {
         source,
@@ -116,7 +140,12 @@ async fn stream(
         progress: replay.is_some(),
         replay,
     };
-    let summary = run_pipeline(options, vec![sink], shutdown_on_signals()).await?;
+    let summary = run_pipeline(options, vec![sink], shutdown).await;
+    if let Some((stop, task)) = http {
+        stop.cancel();
+        let _ = task.await;
+    }
+    let summary = summary?;
     tracing::info!(
         changes = summary.changes,
         transactions = summary.transactions,
