@@ -68,8 +68,10 @@ pgcdc_testkit::pg_test! {
         assert!(!ok, "a bad LSN is refused");
         let (status, _, stderr) = run_pgcdc(&args(&["run", "--end-lsn", "16/XYZ"], &pg, &[]), LIMIT).await;
         assert!(!status.success() && stderr.contains("is not an LSN"), "{stderr}");
-        let (status, _, stderr) = run_pgcdc(&args(&["run", "--sink", "kafka"], &pg, &[]), LIMIT).await;
-        assert!(!status.success() && stderr.contains("unknown sink \"kafka\": use stdout or file:PATH"), "{stderr}");
+        let (status, _, stderr) = run_pgcdc(&args(&["run", "--sink", "kafkaa"], &pg, &[]), LIMIT).await;
+        assert!(!status.success() && stderr.contains("unknown sink \"kafkaa\": use stdout, file:PATH"), "{stderr}");
+        let (status, _, stderr) = run_pgcdc(&args(&["run", "--sink", "kafka"], &pg, &[("topic.prefix", "app")]), LIMIT).await;
+        assert!(!status.success() && stderr.contains("set kafka.bootstrap.servers=host:9092"), "{stderr}");
 
         // A missing publication that may not be created; nothing is created either.
         let (ok, line, _) = pgcdc(run_to_end(&pg, &[("publication.autocreate.mode", "disabled"), ("publication.name", "nopub")], &out)).await;

@@ -5,6 +5,7 @@ use pgoutput::Lsn;
 use super::{CommandError, parse_lsn, shutdown_on_signals};
 use crate::audit::config::AuditConfig;
 use crate::audit::sink::AuditSink;
+use crate::config::kafka::KafkaConfig;
 use crate::config::load::{ConfigArgs, unsupported};
 use crate::debezium::config::DebeziumConfig;
 use crate::debezium::encoder::{DebeziumEncoder, new_run_id};
@@ -12,6 +13,7 @@ use crate::pipeline::run::{Replay, RunOptions, RunSummary, run as run_pipeline};
 use crate::record::Encoder;
 use crate::record::plain::PlainEncoder;
 use crate::sink::file::FileSink;
+use crate::sink::kafka::KafkaSink;
 use crate::sink::{Sink, SinkTarget, parse_target};
 
 /// What the records look like.
@@ -30,8 +32,9 @@ pub struct RunArgs {
     /// Where the configuration comes from.
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Where changes go: `stdout`, `file:PATH` (JSON lines; exactly once across restarts), or
-    /// `audit` / `audit:URL` (the audit store at `pgcdc.audit.url` or URL; exactly once).
+    /// Where changes go: `stdout`, `file:PATH` (JSON lines; exactly once across restarts),
+    /// `audit` / `audit:URL` (the audit store at `pgcdc.audit.url` or URL; exactly once),
+    /// `kafka` (brokers from `kafka.bootstrap.servers`) or `kafka:HOST:PORT[,...]`.
     #[arg(long, default_value = "stdout", value_parser = parse_target)]
     pub sink: SinkTarget,
     /// What the records look like.
@@ -112,6 +115,12 @@ async fn stream(
                 audit.url = url;
             }
             Box::new(AuditSink::open(&source.topic_prefix, audit.clone()).await?)
+        }
+        SinkTarget::Kafka { bootstrap } => {
+            let config = KafkaConfig::from_properties(&loaded.properties, bootstrap.as_deref())
+                .map_err(crate::config::load::LoadError::Setting)?;
+            tracing::info!(bootstrap = %config.bootstrap_servers(), "producing to Kafka");
+            Box::new(KafkaSink::new(config, encoder)?)
         }
     };
     let shutdown = shutdown_on_signals();

@@ -163,9 +163,11 @@ pub fn unsupported(properties: &Properties) -> Vec<String> {
         .filter(|key| {
             !KNOWN.contains(&key.as_str())
                 && !crate::debezium::config::KEYS.contains(&key.as_str())
+                && !super::kafka::KEYS.contains(&key.as_str())
                 && !KNOWN_PREFIXES
                     .iter()
                     .chain(crate::debezium::config::KEY_PREFIXES)
+                    .chain(super::kafka::KEY_PREFIXES)
                     .any(|p| key.starts_with(p))
         })
         .cloned()

@@ -3,5 +3,6 @@
 pub mod connection;
 pub mod connector;
 pub mod filter;
+pub mod kafka;
 pub mod load;
 pub mod source;

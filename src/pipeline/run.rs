@@ -20,7 +20,7 @@ use super::progress::Progress;
 use crate::change::types::TypeCache;
 use crate::change::{Event, Position};
 use crate::config::source::SourceConfig;
-use crate::sink::{Sink, SinkError};
+use crate::sink::{RoomFuture, Sink, SinkError};
 use crate::source::assembler::{AssembleError, Assembler};
 use crate::source::connection::{
     ConnectError, QueryError, ReplicationClient, ReplicationStream, StreamError, connect_sql,
@@ -176,17 +176,37 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Collects what every sink has durably taken (without waiting for deliveries in flight).
     async fn flush(&mut self, checkpoint: &mut Checkpoint) -> Result<(), SinkError> {
-        for (i, sink) in self.sinks.iter_mut().enumerate() {
-            if let Some(position) = sink.flush().await? {
-                checkpoint.ack(i, position);
-                let taken = &mut self.taken[i];
-                if taken.is_none_or(|t| t < position) {
-                    *taken = Some(position);
-                }
-            }
+        for i in 0..self.sinks.len() {
+            let acked = self.sinks[i].flush().await?;
+            self.acknowledge(checkpoint, i, acked);
         }
         Ok(())
+    }
+
+    /// Like [`Pipeline::flush`], waiting for the sinks' deliveries in flight (end of a session).
+    async fn finish(&mut self, checkpoint: &mut Checkpoint) -> Result<(), SinkError> {
+        for i in 0..self.sinks.len() {
+            let acked = self.sinks[i].finish().await?;
+            self.acknowledge(checkpoint, i, acked);
+        }
+        Ok(())
+    }
+
+    fn acknowledge(&mut self, checkpoint: &mut Checkpoint, sink: usize, acked: Option<Position>) {
+        if let Some(position) = acked {
+            checkpoint.ack(sink, position);
+            let taken = &mut self.taken[sink];
+            if taken.is_none_or(|t| t < position) {
+                *taken = Some(position);
+            }
+        }
+    }
+
+    /// A future that resolves when a full sink may have room, if one is full.
+    fn wait_for_room(&self) -> Option<RoomFuture> {
+        self.sinks.iter().find(|s| s.is_full()).map(|s| s.room())
     }
 }
 
@@ -411,7 +431,7 @@ async fn session(
             return Err(error);
         }
     };
-    pipeline.flush(&mut checkpoint).await?;
+    pipeline.finish(&mut checkpoint).await?;
     send_status(&mut stream, checkpoint.confirmed(), false).await?;
     pipeline.summary.confirmed = checkpoint.confirmed();
     stream.finish().await?;
@@ -451,6 +471,9 @@ async fn stream_loop(
     let mut stop_deadline: Option<Instant> = None;
     let end_lsn = options.end_lsn;
     let mut reached_end = false;
+    // Set while a sink is full: the stream is not read (status updates still go out on the
+    // flush timer, so the server keeps the connection) until the sink has room again.
+    let mut room: Option<RoomFuture> = None;
 
     loop {
         if let Some(deadline) = stop_deadline
@@ -459,7 +482,7 @@ async fn stream_loop(
             return Ok(SessionEnd::Finished);
         }
         if reached_end {
-            pipeline.flush(checkpoint).await?;
+            pipeline.finish(checkpoint).await?;
             if checkpoint.is_drained() {
                 return Ok(SessionEnd::Finished);
             }
@@ -470,7 +493,11 @@ async fn stream_loop(
                 tracing::info!("stopping: finishing the current transaction, then flushing");
                 stop_deadline = Some(Instant::now() + STOP_GRACE);
             }
-            frame = stream.next_frame() => {
+            () = wait(&mut room) => {
+                pipeline.flush(checkpoint).await?;
+                room = pipeline.wait_for_room();
+            }
+            frame = stream.next_frame(), if room.is_none() => {
                 let Some(frame) = frame? else {
                     return Err(RunError::Ended);
                 };
@@ -489,6 +516,7 @@ async fn stream_loop(
                         if !events.is_empty() {
                             account(&events, checkpoint, &mut pipeline.summary);
                             pipeline.deliver(&events).await?;
+                            room = pipeline.wait_for_room();
                             pipeline.progress.update(xlog.wal_end.max(xlog.wal_start), &pipeline.summary);
                             events.clear();
                         }
@@ -634,6 +662,14 @@ async fn wait_for_slot(
         }
     }
     Ok(())
+}
+
+/// Waits for the future; never, when there is none.
+async fn wait(room: &mut Option<RoomFuture>) {
+    match room {
+        Some(future) => future.await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Waits for the timer's next tick; never, when there is no timer.

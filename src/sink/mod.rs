@@ -6,11 +6,18 @@
 //! the events after it when the stream is replayed after a restart, so it takes nothing twice.
 
 pub mod file;
+pub mod kafka;
+
+use std::future::Future;
+use std::pin::Pin;
 
 use async_trait::async_trait;
 
 use crate::change::{Event, Position};
 use crate::record::EncodeError;
+
+/// A future that resolves when a full sink may have room again (see [`Sink::room`]).
+pub type RoomFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A destination of the change stream.
 #[async_trait]
@@ -30,6 +37,24 @@ pub trait Sink: Send {
     /// commit taken (`None` when nothing was ever written). A Begin is not acknowledged: it
     /// shares its position with the transaction's first change.
     async fn flush(&mut self) -> Result<Option<Position>, SinkError>;
+
+    /// Like [`Sink::flush`], at the end of a run: waits until everything taken is durable (a
+    /// sink that delivers in the background waits for its deliveries, within its own limit).
+    async fn finish(&mut self) -> Result<Option<Position>, SinkError> {
+        self.flush().await
+    }
+
+    /// Whether the sink holds as much undelivered data as it may: the pipeline then stops
+    /// reading the stream (still answering the server) until [`Sink::room`] resolves.
+    fn is_full(&self) -> bool {
+        false
+    }
+
+    /// Resolves when something changed that may have made room (it may resolve early: the
+    /// pipeline asks [`Sink::is_full`] again, and flushes to collect acknowledgements and errors).
+    fn room(&self) -> RoomFuture {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// A sink failure.
@@ -49,7 +74,8 @@ pub enum SinkError {
     /// An event could not be encoded.
     #[error(transparent)]
     Encode(#[from] EncodeError),
-    /// A database-backed sink failed (the audit store).
+    /// A sink cannot go on: the audit store's database or Kafka's brokers failed (the reason
+    /// says what went wrong and what to do).
     #[error("{sink}: {reason}")]
     Store {
         /// The sink.
@@ -76,21 +102,35 @@ pub enum SinkTarget {
     File(file::Target),
     /// The audit store: at the URL given, or at `pgcdc.audit.url`.
     Audit(Option<String>),
+    /// Kafka; the brokers from `--sink kafka:HOSTS` or the properties.
+    Kafka {
+        /// `HOSTS` of `kafka:HOSTS`.
+        bootstrap: Option<String>,
+    },
 }
 
-/// Parses a `--sink` argument: `stdout`, `file:PATH`, `audit` or `audit:URL`.
+/// Parses a `--sink` argument: `stdout`, `file:PATH`, `audit`, `audit:URL`, `kafka` or
+/// `kafka:HOST:PORT[,...]`.
 pub fn parse_target(text: &str) -> Result<SinkTarget, String> {
     match text {
         "stdout" | "-" => Ok(SinkTarget::File(file::Target::Stdout)),
         "audit" => Ok(SinkTarget::Audit(None)),
-        _ => match (text.strip_prefix("file:"), text.strip_prefix("audit:")) {
-            (Some(path), _) if !path.is_empty() => {
-                Ok(SinkTarget::File(file::Target::File(path.into())))
+        "kafka" => Ok(SinkTarget::Kafka { bootstrap: None }),
+        _ => {
+            if let Some(hosts) = text.strip_prefix("kafka:").filter(|h| !h.is_empty()) {
+                return Ok(SinkTarget::Kafka {
+                    bootstrap: Some(hosts.to_owned()),
+                });
             }
-            (_, Some(url)) if !url.is_empty() => Ok(SinkTarget::Audit(Some(url.to_owned()))),
-            _ => Err(format!(
-                "unknown sink {text:?}: use stdout or file:PATH (for example file:/tmp/changes.jsonl), or audit / audit:postgres://user@host/audit (the audit store)"
-            )),
-        },
+            match (text.strip_prefix("file:"), text.strip_prefix("audit:")) {
+                (Some(path), _) if !path.is_empty() => {
+                    Ok(SinkTarget::File(file::Target::File(path.into())))
+                }
+                (_, Some(url)) if !url.is_empty() => Ok(SinkTarget::Audit(Some(url.to_owned()))),
+                _ => Err(format!(
+                    "unknown sink {text:?}: use stdout, file:PATH (for example file:/tmp/changes.jsonl), audit / audit:postgres://user@host/audit (the audit store), kafka (brokers from kafka.bootstrap.servers) or kafka:HOST:9092"
+                )),
+            }
+        }
     }
 }

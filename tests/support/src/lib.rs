@@ -19,6 +19,7 @@ use std::ops::{Deref, DerefMut};
 
 pub use pgcdc::localpg::{AuthMethod, Cluster, ClusterConfig, Installation, RoleSpec, TlsFiles};
 
+pub mod kafka;
 pub mod tls;
 
 /// A PostgreSQL major version the tests run against.
