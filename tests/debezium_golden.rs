@@ -106,6 +106,16 @@ static MASKS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             r#"("key":"__debezium.context.runId","value":)"[^"]*""#,
             r#"$1"<runId>""#,
         ),
+        // Fields and headers that ExtractNewRecordState adds (add.fields, add.headers).
+        (
+            r#""(__\w*(?:ts_ms|ts_us|ts_ns|lsn|pos|txId))":-?\d+"#,
+            r#""$1":"<n>""#,
+        ),
+        (r#""__id":"\d+:\d+""#, r#""__id":"<txid>:<lsn>""#),
+        (
+            r#"("key":"\w*(?:ts_ms|txId|lsn)","value":)"\d+""#,
+            r#"$1"<n>""#,
+        ),
     ]
     .into_iter()
     .map(|(re, to)| (Regex::new(re).unwrap(), to))
@@ -348,5 +358,12 @@ pgcdc_testkit::pg_test! {
         // primary-key change headers of every key type.
         compare_golden(&pg, dir.path(), "columns", 80).await;
         compare_golden(&pg, dir.path(), "columns-include", 60).await;
+        // ExtractNewRecordState in each delete mode, with added fields and headers, routing
+        // by a column, and chained with RegexRouter both ways round.
+        compare_golden(&pg, dir.path(), "unwrap", 50).await;
+        compare_golden(&pg, dir.path(), "unwrap-rewrite", 160).await;
+        compare_golden(&pg, dir.path(), "unwrap-route", 9).await;
+        compare_golden(&pg, dir.path(), "unwrap-d2t", 50).await;
+        compare_golden(&pg, dir.path(), "unwrap-drop", 35).await;
     }
 }

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use crate::change::{Change, ChangeKind, Event, RelationInfo, Row};
+use crate::change::{Change, ChangeKind, Datum, Event, RelationInfo, Row};
 use crate::record::{EncodeError, Encoder, Record};
 
 use super::config::{BinaryMode, DebeziumConfig, TimePrecisionMode};
@@ -16,6 +16,7 @@ use super::json::{write_int, write_str};
 use super::source::SourceInfo;
 use super::table::{RowStyle, TablePlan};
 use super::topic::sanitize;
+use super::transform::{DeleteHandling, ExtractNewRecordState, MetaSource};
 use super::txmeta::TxMetadata;
 use super::values::{Mismatch, write_binary};
 
@@ -34,6 +35,10 @@ pub struct DebeziumEncoder {
     txmeta: Option<TxMetadata>,
     /// Each topic after the transforms, once worked out.
     routes: HashMap<String, String>,
+    /// The `ExtractNewRecordState` of the transforms, if any.
+    unwrap: Option<Arc<ExtractNewRecordState>>,
+    /// Records of the current event routed by `route.by.field`: index in the output, topic.
+    field_topics: Vec<(usize, String)>,
 }
 
 /// The operation of a table record.
@@ -86,6 +91,8 @@ impl DebeziumEncoder {
             message_topic: sanitize(&format!("{prefix}.message")),
             txmeta,
             routes: HashMap::new(),
+            unwrap: config.transforms.unwrap().cloned().map(Arc::new),
+            field_topics: Vec::new(),
             config,
             tables: HashMap::new(),
             context_headers,
@@ -189,6 +196,203 @@ impl DebeziumEncoder {
         })
     }
 
+    /// Appends the record of a table change: the envelope, or what `ExtractNewRecordState`
+    /// makes of it.
+    #[allow(clippy::too_many_arguments)]
+    fn push_table_record(
+        &mut self,
+        out: &mut Vec<Record>,
+        change: &Change,
+        relation: &RelationInfo,
+        plan: &TablePlan,
+        op: Op,
+        key: Option<&[u8]>,
+        before: Option<(&Row, bool)>,
+        after: Option<(&Row, Option<&Row>)>,
+        headers: Vec<(String, Bytes)>,
+    ) -> Result<(), Mismatch> {
+        let Some(unwrap) = self.unwrap.clone() else {
+            let record =
+                self.table_record(change, relation, plan, op, key, before, after, headers)?;
+            out.push(record);
+            return Ok(());
+        };
+        self.push_flat_record(
+            out, &unwrap, change, relation, plan, op, key, before, after, headers,
+        )
+    }
+
+    /// `ExtractNewRecordState` applied to a table change.
+    #[allow(clippy::too_many_arguments)]
+    fn push_flat_record(
+        &mut self,
+        out: &mut Vec<Record>,
+        unwrap: &ExtractNewRecordState,
+        change: &Change,
+        relation: &RelationInfo,
+        plan: &TablePlan,
+        op: Op,
+        key: Option<&[u8]>,
+        before: Option<(&Row, bool)>,
+        after: Option<(&Row, Option<&Row>)>,
+        mut headers: Vec<(String, Bytes)>,
+    ) -> Result<(), Mismatch> {
+        let collection = format!("{}.{}", relation.schema, relation.table);
+        // The transaction block is worked out for every change, as its counters go on.
+        let mut transaction = Vec::new();
+        self.write_transaction(&mut transaction, change, Some(&collection));
+        let meta = if unwrap.add_fields.is_empty() && unwrap.add_headers.is_empty() {
+            None
+        } else {
+            let mut source = Vec::new();
+            self.source(change, &relation.schema, &relation.table)
+                .write_json(&mut source);
+            Some(MetaValues::new(op.code(), &source, &transaction))
+        };
+        if let Some(meta) = &meta {
+            for field in &unwrap.add_headers {
+                if let Some(text) = meta.header_text(&field.source) {
+                    headers.push((field.name.clone(), Bytes::from(text)));
+                }
+            }
+        }
+        let handling = unwrap.delete_handling;
+        let key = key.map(|k| wrap(&plan.key_schema, k, self.config.key_schemas));
+        let row = match (op, before, after) {
+            (Op::Truncate, ..) => return Ok(()),
+            (Op::Delete, Some((old, _)), _) => match handling {
+                DeleteHandling::Drop => return Ok(()),
+                DeleteHandling::Tombstone | DeleteHandling::DeleteToTombstone => {
+                    let value = (handling == DeleteHandling::Tombstone).then(|| {
+                        let schema = plan.flat_schemas.as_ref().map_or(&[][..], |(_, row)| row);
+                        wrap(schema, b"null", self.config.value_schemas)
+                    });
+                    self.route_by_field(unwrap, plan, old, out.len())?;
+                    out.push(Record {
+                        topic: plan.topic.clone(),
+                        key,
+                        value,
+                        headers,
+                        position: change.position,
+                    });
+                    return Ok(());
+                }
+                DeleteHandling::Rewrite | DeleteHandling::RewriteWithTombstone => (old, None),
+            },
+            (_, _, Some((new, fallback))) => (new, fallback),
+            _ => return Ok(()),
+        };
+        let (row, fallback) = row;
+        let mut style = self.style();
+        if handling.rewrites() && unwrap.replace_null_with_default {
+            style.replace_null_with_default = true;
+        }
+        let mut value = Vec::with_capacity(256);
+        plan.write_row(&mut value, row, fallback, style)?;
+        if handling.rewrites() || !unwrap.add_fields.is_empty() {
+            value.pop();
+            if handling.rewrites() {
+                value.extend_from_slice(if matches!(op, Op::Delete) {
+                    b",\"__deleted\":\"true\""
+                } else {
+                    b",\"__deleted\":\"false\""
+                });
+            }
+            if let Some(meta) = &meta {
+                for field in &unwrap.add_fields {
+                    if field.source.schema().is_some() {
+                        value.push(b',');
+                        write_str(&mut value, &field.name);
+                        value.push(b':');
+                        value.extend_from_slice(&meta.json(&field.source));
+                    }
+                }
+            }
+            value.push(b'}');
+        }
+        let schema = plan.flat_schemas.as_ref().map_or(&[][..], |(flat, _)| flat);
+        self.route_by_field(unwrap, plan, row, out.len())?;
+        out.push(Record {
+            topic: plan.topic.clone(),
+            key,
+            value: Some(wrap(schema, &value, self.config.value_schemas)),
+            headers,
+            position: change.position,
+        });
+        Ok(())
+    }
+
+    /// Notes the `route.by.field` topic of the record about to be pushed at `index`.
+    fn route_by_field(
+        &mut self,
+        unwrap: &ExtractNewRecordState,
+        plan: &TablePlan,
+        row: &Row,
+        index: usize,
+    ) -> Result<(), Mismatch> {
+        let Some(field) = &unwrap.route_by_field else {
+            return Ok(());
+        };
+        let Some(column) = plan.columns.iter().find(|c| c.name == *field) else {
+            return Err(Mismatch {
+                value: format!("route.by.field {field}"),
+                conv: format!("table {} without that column", plan.topic),
+            });
+        };
+        let mut single = column.clone();
+        single.index = 0;
+        let lone = TablePlan {
+            columns: vec![single],
+            ..plan.clone()
+        };
+        let values = Row {
+            values: vec![row.values.get(column.index).cloned().unwrap_or(Datum::Null)],
+        };
+        let mut json = Vec::new();
+        let mut style = self.style();
+        style.replace_null_with_default = true;
+        lone.write_row(&mut json, &values, None, style)?;
+        let parsed: Option<serde_json::Value> = serde_json::from_slice(&json).ok();
+        match parsed.as_ref().and_then(|v| v.get(field)) {
+            Some(serde_json::Value::String(topic)) => {
+                self.field_topics.push((index, topic.clone()));
+                Ok(())
+            }
+            Some(serde_json::Value::Null) | None => Ok(()),
+            Some(_) => Err(Mismatch {
+                value: format!("route.by.field {field}"),
+                conv: "a column that is not a string".to_owned(),
+            }),
+        }
+    }
+
+    /// Appends a tombstone (after a delete's record): with `ExtractNewRecordState` only in
+    /// `rewrite-with-tombstone` mode, with the delete's headers (the transform added its
+    /// headers to them) and its own `op` headers.
+    fn push_tombstone(
+        &self,
+        out: &mut Vec<Record>,
+        change: &Change,
+        plan: &TablePlan,
+        key: Option<&[u8]>,
+        headers: Vec<(String, Bytes)>,
+    ) {
+        let Some(unwrap) = &self.unwrap else {
+            out.push(self.tombstone(change, plan, key, headers));
+            return;
+        };
+        if unwrap.delete_handling != DeleteHandling::RewriteWithTombstone {
+            return;
+        }
+        let mut headers = out.last().map_or(headers, |delete| delete.headers.clone());
+        for field in &unwrap.add_headers {
+            if field.source == MetaSource::Envelope("op".to_owned()) {
+                headers.push((field.name.clone(), Bytes::from_static(b"d")));
+            }
+        }
+        out.push(self.tombstone(change, plan, key, headers));
+    }
+
     /// Appends the `transaction` block: `null` without transaction metadata or outside a
     /// transaction.
     fn write_transaction(&mut self, out: &mut Vec<u8>, change: &Change, collection: Option<&str>) {
@@ -198,17 +402,23 @@ impl DebeziumEncoder {
         }
     }
 
-    /// Sets each record's topic to what the transforms make of it.
-    fn route(&mut self, records: &mut [Record]) {
+    /// Sets each record's topic to what the transforms make of it; `first` is the index of
+    /// the event's first record in `records`.
+    fn route(&mut self, records: &mut [Record], first: usize) {
         if self.config.transforms.is_empty() {
             return;
         }
-        for record in records {
+        let field_topics = std::mem::take(&mut self.field_topics);
+        for (n, record) in records.iter_mut().enumerate() {
+            if let Some((_, field)) = field_topics.iter().find(|(at, _)| *at == first + n) {
+                record.topic = self.config.transforms.topic(&record.topic, Some(field));
+                continue;
+            }
             if let Some(topic) = self.routes.get(&record.topic) {
                 record.topic.clone_from(topic);
                 continue;
             }
-            let routed = self.config.transforms.topic(&record.topic);
+            let routed = self.config.transforms.topic(&record.topic, None);
             let original = std::mem::replace(&mut record.topic, routed.clone());
             self.routes.insert(original, routed);
         }
@@ -248,7 +458,8 @@ impl DebeziumEncoder {
                 let plan = self.plan(relation);
                 let key = self.key_payload(&plan, after)?;
                 let headers = self.headers_with(None);
-                out.push(self.table_record(
+                self.push_table_record(
+                    out,
                     change,
                     relation,
                     &plan,
@@ -257,7 +468,7 @@ impl DebeziumEncoder {
                     None,
                     Some((after, None)),
                     headers,
-                )?);
+                )?;
             }
             ChangeKind::Update {
                 relation,
@@ -284,7 +495,8 @@ impl DebeziumEncoder {
                         if !self.config.skip_deletes {
                             let headers =
                                 self.headers_with(Some(("__debezium.newkey", &new_key_text)));
-                            out.push(self.table_record(
+                            self.push_table_record(
+                                out,
                                 change,
                                 relation,
                                 &plan,
@@ -293,15 +505,16 @@ impl DebeziumEncoder {
                                 Some((old, *before_is_key)),
                                 None,
                                 headers.clone(),
-                            )?);
+                            )?;
                             if self.config.tombstones_on_delete {
-                                out.push(self.tombstone(change, &plan, Some(&old_key), headers));
+                                self.push_tombstone(out, change, &plan, Some(&old_key), headers);
                             }
                         }
                         if !self.config.skip_creates {
                             let headers =
                                 self.headers_with(Some(("__debezium.oldkey", &old_key_text)));
-                            out.push(self.table_record(
+                            self.push_table_record(
+                                out,
                                 change,
                                 relation,
                                 &plan,
@@ -310,7 +523,7 @@ impl DebeziumEncoder {
                                 None,
                                 Some((after, full_before)),
                                 headers,
-                            )?);
+                            )?;
                         }
                     }
                     _ => {
@@ -319,7 +532,8 @@ impl DebeziumEncoder {
                         }
                         let headers = self.headers_with(None);
                         let shown_before = full_before.map(|b| (b, false));
-                        out.push(self.table_record(
+                        self.push_table_record(
+                            out,
                             change,
                             relation,
                             &plan,
@@ -328,7 +542,7 @@ impl DebeziumEncoder {
                             shown_before,
                             Some((after, full_before)),
                             headers,
-                        )?);
+                        )?;
                     }
                 }
             }
@@ -343,7 +557,8 @@ impl DebeziumEncoder {
                 let plan = self.plan(relation);
                 let key = self.key_payload(&plan, before)?;
                 let headers = self.headers_with(None);
-                out.push(self.table_record(
+                self.push_table_record(
+                    out,
                     change,
                     relation,
                     &plan,
@@ -352,9 +567,9 @@ impl DebeziumEncoder {
                     Some((before, *before_is_key)),
                     None,
                     headers.clone(),
-                )?);
+                )?;
                 if self.config.tombstones_on_delete {
-                    out.push(self.tombstone(change, &plan, key.as_deref(), headers));
+                    self.push_tombstone(out, change, &plan, key.as_deref(), headers);
                 }
             }
             ChangeKind::Truncate { relations, .. } => {
@@ -364,7 +579,8 @@ impl DebeziumEncoder {
                 for relation in relations {
                     let plan = self.plan(relation);
                     let headers = self.headers_with(None);
-                    out.push(self.table_record(
+                    self.push_table_record(
+                        out,
                         change,
                         relation,
                         &plan,
@@ -373,7 +589,7 @@ impl DebeziumEncoder {
                         None,
                         None,
                         headers,
-                    )?);
+                    )?;
                 }
             }
             ChangeKind::Message {
@@ -465,7 +681,7 @@ impl Encoder for DebeziumEncoder {
                 })?;
             }
         }
-        self.route(&mut out[first..]);
+        self.route(&mut out[first..], first);
         Ok(())
     }
 }
@@ -490,4 +706,75 @@ pub fn new_run_id() -> String {
         &hex[16..20],
         &hex[20..]
     )
+}
+
+/// The values `add.fields` and `add.headers` take from one change record.
+struct MetaValues {
+    op: &'static [u8],
+    now_ns: u128,
+    source: serde_json::Map<String, serde_json::Value>,
+    transaction: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MetaValues {
+    fn new(op: &'static [u8], source: &[u8], transaction: &[u8]) -> Self {
+        let object = |json: &[u8]| match serde_json::from_slice(json) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let mut source = object(source);
+        // The struct holds no snapshot value in streaming (the converter shows its default).
+        source.insert("snapshot".to_owned(), serde_json::Value::Null);
+        Self {
+            op,
+            now_ns: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+            source,
+            transaction: object(transaction),
+        }
+    }
+
+    fn value(&self, source: &MetaSource) -> serde_json::Value {
+        use serde_json::Value;
+        let envelope = |name: &str| match name {
+            "op" => Value::String(String::from_utf8_lossy(self.op).into_owned()),
+            "ts_ms" => Value::from((self.now_ns / 1_000_000) as u64),
+            "ts_us" => Value::from((self.now_ns / 1000) as u64),
+            "ts_ns" => Value::from(self.now_ns as u64),
+            _ => Value::Null,
+        };
+        match source {
+            MetaSource::Envelope(name) => envelope(name),
+            MetaSource::Source(name) => match self.source.get(name) {
+                Some(value) => value.clone(),
+                None => envelope(name),
+            },
+            MetaSource::Transaction(name) => match self.transaction.get(name) {
+                Some(value) => value.clone(),
+                None => envelope(name),
+            },
+        }
+    }
+
+    /// The field's JSON.
+    fn json(&self, source: &MetaSource) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self.value(source) {
+            serde_json::Value::String(text) => write_str(&mut out, &text),
+            other => out.extend_from_slice(other.to_string().as_bytes()),
+        }
+        out
+    }
+
+    /// The header text (`SimpleHeaderConverter`); `None` for a null, which a header here
+    /// cannot hold.
+    fn header_text(&self, source: &MetaSource) -> Option<Vec<u8>> {
+        source.schema()?;
+        match self.value(source) {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(text) => Some(text.into_bytes()),
+            other => Some(other.to_string().into_bytes()),
+        }
+    }
 }

@@ -69,7 +69,13 @@ pub struct TablePlan {
     pub row_schema: Schema,
     /// The envelope schema's JSON.
     pub value_schema: Box<[u8]>,
+    /// With `ExtractNewRecordState`: the JSON of the flattened value's schema, and of the row
+    /// schema (which a delete turned into a null value keeps).
+    pub flat_schemas: Option<FlatSchemas>,
 }
+
+/// The flattened value's schema JSON and the row schema JSON (see [`TablePlan::flat_schemas`]).
+pub type FlatSchemas = (Box<[u8]>, Box<[u8]>);
 
 /// How a row image is written.
 #[derive(Debug, Clone, Copy)]
@@ -227,6 +233,13 @@ impl TablePlan {
         let row_schema = Schema::structure(fields, true).named(format!("{topic}.Value"), None);
         let mut value_schema = Vec::new();
         envelope_schema(row_schema.clone(), &topic).write_json(&mut value_schema, None);
+        let flat_schemas = config.transforms.unwrap().map(|unwrap| {
+            let mut flat = Vec::new();
+            unwrap.value_schema(&row_schema).write_json(&mut flat, None);
+            let mut row = Vec::new();
+            row_schema.write_json(&mut row, None);
+            (flat.into_boxed_slice(), row.into_boxed_slice())
+        });
         Self {
             generation: relation.generation,
             topic,
@@ -235,6 +248,7 @@ impl TablePlan {
             key_schema: key_schema.into_boxed_slice(),
             row_schema,
             value_schema: value_schema.into_boxed_slice(),
+            flat_schemas,
         }
     }
 
