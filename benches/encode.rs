@@ -63,6 +63,7 @@ fn events() -> Vec<Event> {
         let txn = Arc::new(TxnInfo {
             xid: 750 + t,
             commit_lsn,
+            begin_lsn: Lsn::from(lsn + 120),
             commit_time_us: 1_795_237_906_691_290 + i64::from(t) * 1_000,
             origin: None,
         });

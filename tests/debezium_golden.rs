@@ -367,3 +367,15 @@ pgcdc_testkit::pg_test! {
         compare_golden(&pg, dir.path(), "unwrap-drop", 35).await;
     }
 }
+
+pgcdc_testkit::pg_test! {
+    timeout_secs = 300;
+    async fn transaction_begin_lsn_matches_debezium(version: PgVersion) {
+        let pg = start(version);
+        let dir = tempfile::tempdir().unwrap();
+        workload(&pg, dir.path(), "txbegin.sql").await;
+        // BEGIN is named with the Begin message's LSN: a transaction whose first change, or
+        // every change, is filtered out, and one whose first WAL record is DDL.
+        compare_golden(&pg, dir.path(), "txbegin", 11).await;
+    }
+}

@@ -43,6 +43,10 @@ pub struct TxnInfo {
     pub xid: u32,
     /// The LSN of its commit record.
     pub commit_lsn: Lsn,
+    /// The LSN of its Begin message (from PostgreSQL 15 on, pgoutput sends Begin with the
+    /// transaction's first published change, so this is that change's LSN). Debezium's
+    /// transaction metadata names the BEGIN record with it.
+    pub begin_lsn: Lsn,
     /// Its commit time, in microseconds since 1970-01-01 UTC.
     pub commit_time_us: i64,
     /// The replication origin it came from, if any.

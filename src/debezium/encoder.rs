@@ -656,20 +656,25 @@ impl Encoder for DebeziumEncoder {
         match event {
             Event::Begin(txn) => {
                 if let Some(meta) = self.txmeta.as_mut() {
-                    meta.begin(txn.xid, txn.commit_time_us, event.position());
+                    meta.begin(
+                        txn.xid,
+                        txn.commit_time_us,
+                        u64::from(txn.begin_lsn),
+                        event.position(),
+                    );
                 }
             }
             Event::Commit(commit) => {
                 if let Some(meta) = self.txmeta.as_mut() {
-                    let lsns = (u64::from(commit.txn.commit_lsn), u64::from(commit.end_lsn));
-                    meta.commit(commit.txn.xid, lsns, commit.position(), out);
+                    let end = u64::from(commit.end_lsn);
+                    meta.commit(commit.txn.xid, end, commit.position(), out);
                 }
                 self.last_commit_lsn = Some(u64::from(commit.end_lsn));
                 self.last_commit_time_us = commit.txn.commit_time_us;
             }
             Event::Change(change) => {
                 if let Some(meta) = self.txmeta.as_mut() {
-                    meta.before_event(change.txn.xid, u64::from(change.lsn), out);
+                    meta.before_event(change.txn.xid, out);
                 }
                 let start = out.len();
                 self.encode_change(change, out).map_err(|error| {

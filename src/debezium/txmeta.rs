@@ -74,6 +74,8 @@ fn write_id(out: &mut Vec<u8>, xid: u32, lsn: u64) {
 struct OpenTxn {
     xid: u32,
     commit_time_us: i64,
+    /// The LSN of its Begin message, which names its BEGIN record.
+    begin_lsn: u64,
     /// The position of its Begin event.
     position: Position,
     begun: bool,
@@ -112,10 +114,11 @@ impl TxMetadata {
     }
 
     /// A transaction starts (its BEGIN record waits for its first LSN).
-    pub fn begin(&mut self, xid: u32, commit_time_us: i64, position: Position) {
+    pub fn begin(&mut self, xid: u32, commit_time_us: i64, begin_lsn: u64, position: Position) {
         self.open = (xid != 0).then(|| OpenTxn {
             xid,
             commit_time_us,
+            begin_lsn,
             position,
             begun: false,
             total: 0,
@@ -124,13 +127,14 @@ impl TxMetadata {
         });
     }
 
-    /// Before an event of the open transaction at `lsn`: appends its BEGIN record if not done.
-    pub fn before_event(&mut self, xid: u32, lsn: u64, out: &mut Vec<Record>) {
+    /// Before an event of the open transaction: appends its BEGIN record if not done, named
+    /// with the Begin message's LSN (as Debezium, which writes it when it reads Begin).
+    pub fn before_event(&mut self, xid: u32, out: &mut Vec<Record>) {
         let Some(txn) = self.open.as_mut().filter(|t| t.xid == xid && !t.begun) else {
             return;
         };
         txn.begun = true;
-        let (time, position) = (txn.commit_time_us, txn.position);
+        let (time, position, lsn) = (txn.commit_time_us, txn.position, txn.begin_lsn);
         out.push(self.record("BEGIN", xid, lsn, time, None, position));
     }
 
@@ -165,20 +169,13 @@ impl TxMetadata {
         out.push(b'}');
     }
 
-    /// The transaction `xid` committed: appends its BEGIN record if it had no event (with the
-    /// commit LSN, its first LSN being unknown) and its END record, at `position` (the
-    /// Commit event's).
-    pub fn commit(
-        &mut self,
-        xid: u32,
-        (commit_lsn, end_lsn): (u64, u64),
-        position: Position,
-        out: &mut Vec<Record>,
-    ) {
+    /// The transaction `xid` committed (its commit record ending at `end_lsn`): appends its
+    /// BEGIN record if it had no event and its END record, at `position` (the Commit event's).
+    pub fn commit(&mut self, xid: u32, end_lsn: u64, position: Position, out: &mut Vec<Record>) {
         if self.open.as_ref().is_none_or(|t| t.xid != xid) {
             return;
         }
-        self.before_event(xid, commit_lsn, out);
+        self.before_event(xid, out);
         let Some(txn) = self.open.take() else {
             return;
         };
@@ -268,23 +265,23 @@ mod tests {
     fn begin_blocks_and_end_as_in_txmeta_jsonl() {
         let mut meta = TxMetadata::new("oracle", false, false);
         let mut out = Vec::new();
-        meta.begin(8092, 1_795_238_517_442_123, Position::new(Lsn::from(9), 0));
-        meta.before_event(8092, 735_991_440, &mut out);
+        meta.begin(
+            8092,
+            1_795_238_517_442_123,
+            735_991_440,
+            Position::new(Lsn::from(9), 0),
+        );
+        meta.before_event(8092, &mut out);
         let mut blocks = Vec::new();
         for (lsn, table) in [
             (735_991_440, "public.t_bool"),
             (735_991_568, "public.t_enum"),
         ] {
-            meta.before_event(8092, lsn, &mut out);
+            meta.before_event(8092, &mut out);
             meta.write_block(&mut blocks, 8092, lsn, Some(table));
         }
         meta.write_block(&mut blocks, 8092, 735_991_696, Some("public.t_bool"));
-        meta.commit(
-            8092,
-            (735_991_700, 735_991_816),
-            Position::default(),
-            &mut out,
-        );
+        meta.commit(8092, 735_991_816, Position::default(), &mut out);
         assert_eq!(
             String::from_utf8(blocks).unwrap(),
             concat!(
@@ -311,9 +308,11 @@ mod tests {
     fn empty_transactions_and_messages() {
         let mut meta = TxMetadata::new("oracle", true, true);
         let mut out = Vec::new();
-        meta.begin(8094, 0, Position::default());
-        meta.commit(8094, (100, 200), Position::default(), &mut out);
+        meta.begin(8094, 0, 150, Position::default());
+        meta.commit(8094, 200, Position::default(), &mut out);
         assert_eq!(out.len(), 2);
+        // As txbegin.jsonl: a transaction with no captured change is named by its Begin.
+        assert!(text(&out[0]).1.contains(r#""id":"8094:150""#));
         assert!(text(&out[1]).1.contains(
             r#""payload":{"status":"END","id":"8094:200","event_count":0,"data_collections":[]"#
         ));
@@ -323,7 +322,7 @@ mod tests {
         let mut block = Vec::new();
         meta.write_block(&mut block, 0, 300, None);
         assert_eq!(block, b"null");
-        meta.begin(8095, 0, Position::default());
+        meta.begin(8095, 0, 0, Position::default());
         meta.write_block(&mut block, 8095, 301, None);
         meta.write_block(&mut block, 8095, 302, None);
         let block = String::from_utf8(block).unwrap();

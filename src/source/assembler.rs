@@ -215,6 +215,7 @@ impl Assembler {
                 let info = Arc::new(TxnInfo {
                     xid: commit.xid,
                     commit_lsn: commit.commit_lsn,
+                    begin_lsn: lsn,
                     commit_time_us: unix_micros(commit.commit_time),
                     origin: None,
                 });
@@ -268,6 +269,7 @@ impl Assembler {
                 let info = Arc::new(TxnInfo {
                     xid: begin.xid,
                     commit_lsn: begin.final_lsn,
+                    begin_lsn: lsn,
                     commit_time_us: unix_micros(begin.commit_time),
                     origin: None,
                 });
@@ -393,6 +395,7 @@ impl Assembler {
                     let info = Arc::new(TxnInfo {
                         xid: 0,
                         commit_lsn: message.lsn,
+                        begin_lsn: message.lsn,
                         commit_time_us: 0,
                         origin: self.origin.clone(),
                     });
