@@ -9,14 +9,9 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::LazyLock;
 
-use pgcdc::debezium::{DebeziumConfig, DebeziumEncoder, new_run_id};
-use pgcdc::pipeline::run::{Replay, RunOptions, run};
-use pgcdc::sink::file::{FileSink, Target};
+use pgcdc_testkit::records::{mask, pgcdc_to_file};
 use pgcdc_testkit::{TestCluster, start};
-use regex::Regex;
-use tokio_util::sync::CancellationToken;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/debezium");
 
@@ -48,22 +43,9 @@ fn flush_lsn(pg: &TestCluster) -> pgoutput::Lsn {
 /// Streams everything committed so far into `out` with a Debezium encoder; with `replay`, from
 /// a temporary copy of the slot, which stays where it is.
 async fn stream(pg: &TestCluster, props: &BTreeMap<String, String>, out: &Path, replay: bool) {
-    let source = pgcdc::config::source::from_properties(props).unwrap();
-    let config = DebeziumConfig::from_properties(props).unwrap();
-    let encoder = DebeziumEncoder::new(config, &new_run_id());
-    let sink = FileSink::open(Target::File(out.to_owned()), Box::new(encoder))
-        .await
-        .unwrap();
     // Everything committed up to the current end of WAL: the last commit record ends there (or
     // before it, and a keepalive then reports the WAL end reached).
-    let end = flush_lsn(pg);
-    let options = RunOptions {
-        source,
-        end_lsn: Some(end),
-        replay: replay.then(Replay::default),
-        progress: false,
-    };
-    run(options, vec![Box::new(sink)], CancellationToken::new())
+    pgcdc_to_file(props, out, flush_lsn(pg), replay)
         .await
         .unwrap();
 }
@@ -89,62 +71,6 @@ async fn workload(pg: &TestCluster, dir: &Path, file: &str) -> Vec<&'static str>
     stream(pg, &properties(pg, &[]), &dir.join("setup.jsonl"), false).await;
     pg.psql("app", &format!("\\set dml 1\n{sql}")).unwrap();
     missing
-}
-
-static MASKS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    [
-        (r#""(ts_ms|ts_us|ts_ns)":-?\d+"#, r#""$1":"<ts>""#),
-        (r#""txId":\d+"#, r#""txId":"<txid>""#),
-        (r#""lsn":\d+"#, r#""lsn":"<lsn>""#),
-        (r#"\\"\d+\\""#, r#"\"N\""#),
-        (r#""id":"\d+:\d+""#, r#""id":"<txid>:<lsn>""#),
-        (
-            r#"(\$LogicalDecodingMessageId)@[0-9a-f]+""#,
-            r#"$1@<hash>""#,
-        ),
-        (
-            r#"("key":"__debezium.context.runId","value":)"[^"]*""#,
-            r#"$1"<runId>""#,
-        ),
-        // Fields and headers that ExtractNewRecordState adds (add.fields, add.headers).
-        (
-            r#""(__\w*(?:ts_ms|ts_us|ts_ns|lsn|pos|txId))":-?\d+"#,
-            r#""$1":"<n>""#,
-        ),
-        (r#""__id":"\d+:\d+""#, r#""__id":"<txid>:<lsn>""#),
-        (
-            r#"("key":"\w*(?:ts_ms|txId|lsn)","value":)"\d+""#,
-            r#"$1"<n>""#,
-        ),
-    ]
-    .into_iter()
-    .map(|(re, to)| (Regex::new(re).unwrap(), to))
-    .collect()
-});
-
-static DATA_COLLECTIONS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#""data_collections":\[([^\]]*)\]"#).unwrap());
-
-/// Masks the run-dependent fields, as the oracle's `normalize.py` does. An END record's
-/// `data_collections` follow Java `HashMap` order, which for a message's collection depends on
-/// its run-dependent hash: those lists are sorted.
-fn mask(line: &str) -> String {
-    let masked = MASKS.iter().fold(line.to_owned(), |text, (re, to)| {
-        re.replace_all(&text, *to).into_owned()
-    });
-    if !masked.contains("@<hash>") {
-        return masked;
-    }
-    DATA_COLLECTIONS
-        .replace(&masked, |caps: &regex::Captures<'_>| {
-            let mut items: Vec<&str> = caps[1].split("},{").collect();
-            for item in &mut items {
-                *item = item.trim_start_matches('{').trim_end_matches('}');
-            }
-            items.sort_unstable();
-            format!(r#""data_collections":[{{{}}}]"#, items.join("},{"))
-        })
-        .into_owned()
 }
 
 /// The settings of a golden file in `tests/data/debezium/props/`, on top of the defaults.

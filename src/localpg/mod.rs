@@ -29,4 +29,4 @@ mod os_user;
 
 pub use cluster::{AuthMethod, Cluster, ClusterConfig, RoleSpec, TlsFiles};
 pub use error::LocalPgError;
-pub use install::Installation;
+pub use install::{Installation, tools_dir};

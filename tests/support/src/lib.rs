@@ -4,7 +4,8 @@
 //! relocatable build that `./scripts/install-deps` unpacks). [`pg_test!`] writes one test per
 //! version; [`start`] starts a cluster with `wal_level = logical` on a free `127.0.0.1` port.
 //! A [`TestCluster`] prints the tail of its server log when the test fails, then stops the server
-//! and removes its directory.
+//! and removes its directory. [`debezium`] runs the real Debezium connector, [`records`] runs
+//! pgcdc's pipeline into a file and masks what differs from run to run.
 //!
 //! ```no_run
 //! use pgcdc_testkit::{PgVersion, start};
@@ -19,7 +20,9 @@ use std::ops::{Deref, DerefMut};
 
 pub use pgcdc::localpg::{AuthMethod, Cluster, ClusterConfig, Installation, RoleSpec, TlsFiles};
 
+pub mod debezium;
 pub mod kafka;
+pub mod records;
 pub mod tls;
 
 /// A PostgreSQL major version the tests run against.
