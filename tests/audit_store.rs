@@ -143,7 +143,7 @@ pgcdc_testkit::pg_test! {
         assert_eq!(later[1]["changed_columns"], json!(["v"]));
 
         // Migrations ran once, partitions exist ahead.
-        assert_eq!(scalar(&pg, "audit", "SELECT string_agg(version::text, ',' ORDER BY version) FROM pgcdc_audit.schema_migrations"), "1,2");
+        assert_eq!(scalar(&pg, "audit", "SELECT string_agg(version::text, ',' ORDER BY version) FROM pgcdc_audit.schema_migrations"), "1,2,3");
         assert_eq!(scalar(&pg, "audit", "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM pgcdc_audit.tables"), "customers,later,plain");
         let partitions: i64 = scalar(&pg, "audit", "SELECT count(*) FROM pg_inherits WHERE inhparent = 'pgcdc_audit.changes'::regclass").parse().unwrap();
         assert!(partitions >= 8, "today and 7 days ahead (and the commit days): {partitions}");

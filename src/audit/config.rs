@@ -10,7 +10,7 @@
 //! | `pgcdc.audit.token.NAME` | none | an API bearer token called NAME |
 //! | `pgcdc.audit.token.NAME.tables` | none | the tables token NAME may read: comma-separated regular expressions matching the whole `schema.table`, as `table.include.list` |
 //! | `pgcdc.audit.requests.topic` | none | a Kafka topic of request records to join to transactions by `txid` |
-//! | `pgcdc.audit.requests.bootstrap.servers` | `bootstrap.servers` | its brokers |
+//! | `pgcdc.audit.requests.bootstrap.servers` | `kafka.bootstrap.servers` | its brokers |
 //! | `pgcdc.audit.requests.window.ms` | `60000` | how long a request record and a transaction wait for each other |
 
 use std::collections::BTreeMap;
@@ -100,7 +100,7 @@ impl AuditConfig {
             None => None,
             Some(topic) => {
                 let servers = get("pgcdc.audit.requests.bootstrap.servers")
-                    .or_else(|| get("bootstrap.servers"))
+                    .or_else(|| get("kafka.bootstrap.servers"))
                     .ok_or_else(|| {
                         invalid(
                             "pgcdc.audit.requests.bootstrap.servers",

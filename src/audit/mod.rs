@@ -11,7 +11,9 @@
 pub mod config;
 pub mod context;
 pub mod copy;
+pub mod kafka;
 pub mod query;
+pub mod requests;
 pub mod row;
 pub mod schema;
 pub mod sink;
@@ -35,6 +37,9 @@ pub enum AuditError {
         #[source]
         source: PgError,
     },
+    /// The request topic cannot be read.
+    #[error("audit request records: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
     /// The settings are wrong.
     #[error(transparent)]
     Setting(#[from] crate::config::source::SettingError),

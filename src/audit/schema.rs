@@ -4,6 +4,8 @@
 //!
 //! - `changes`: one row per change, range-partitioned by `commit_time`, one partition per UTC
 //!   day (`changes_20260121`), created ahead and on demand;
+//! - `requests`: request records read from Kafka, waiting to meet their transaction
+//!   ([`super::requests`]);
 //! - `tables`: every table that has rows (what the audit API lists and scopes tokens by);
 //! - `positions`: per source, the position of the last change written (updated in the same
 //!   transaction as the rows: what makes the writer exactly-once);
@@ -75,6 +77,23 @@ const MIGRATIONS: &[Migration] = &[
         );
         INSERT INTO pgcdc_audit.tables (schema_name, table_name)
         SELECT DISTINCT schema_name, table_name FROM pgcdc_audit.changes;
+    ",
+    },
+    Migration {
+        version: 3,
+        description: "request records",
+        sql: "
+        CREATE TABLE pgcdc_audit.requests (
+            topic text NOT NULL,
+            kafka_partition integer NOT NULL,
+            kafka_offset bigint NOT NULL,
+            txid bigint NOT NULL,
+            xid bigint NOT NULL,
+            received_at timestamptz NOT NULL,
+            context jsonb NOT NULL,
+            PRIMARY KEY (topic, kafka_partition, kafka_offset)
+        );
+        CREATE INDEX requests_xid ON pgcdc_audit.requests (xid, received_at);
     ",
     },
 ];

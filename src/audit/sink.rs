@@ -80,6 +80,16 @@ pub struct AuditSink {
     resume: Option<Position>,
     maintained: Instant,
     metrics: Metrics,
+    /// The consumer of request records, when configured (stopped with the sink).
+    requests: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for AuditSink {
+    fn drop(&mut self) {
+        if let Some(task) = &self.requests {
+            task.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for AuditSink {
@@ -167,9 +177,17 @@ impl AuditSink {
                     "Contexts set on audit rows after they were stored.",
                 ),
             },
+            requests: None,
             config,
         };
         sink.maintain().await?;
+        if let Some(requests) = &sink.config.requests {
+            sink.requests = Some(super::kafka::spawn(
+                requests.clone(),
+                sink.connection.clone(),
+                source,
+            )?);
+        }
         if let Some(position) = saved {
             tracing::info!(source, %position, "audit store: resuming after the saved position");
         }
@@ -195,6 +213,18 @@ impl AuditSink {
                     action: "dropping partitions past the retention",
                     source: e,
                 })?;
+        }
+        if let Some(requests) = &self.config.requests {
+            // Kept a day beyond the window: a transaction read late (a backlog) can still meet it.
+            super::requests::expire(
+                &self.store.client,
+                requests.window + Duration::from_secs(86_400),
+            )
+            .await
+            .map_err(|e| AuditError::Sql {
+                action: "forgetting old request records",
+                source: e,
+            })?;
         }
         self.maintained = Instant::now();
         Ok(())
@@ -277,6 +307,37 @@ impl AuditSink {
                 .await
                 .map_err(AuditError::sql("writing audit rows"))?;
         }
+        if let Some(requests) = &self.config.requests
+            && !self.batch.is_empty()
+        {
+            let lsns: Vec<String> = self
+                .batch
+                .iter()
+                .map(|r| r.position.commit_lsn)
+                .collect::<BTreeSet<Lsn>>()
+                .iter()
+                .map(Lsn::to_string)
+                .collect();
+            let times = self.batch.iter().map(|r| r.commit_time_us);
+            let first =
+                crate::change::value::format_timestamp_utc(times.clone().min().unwrap_or(0));
+            let last = crate::change::value::format_timestamp_utc(times.max().unwrap_or(0));
+            tx.batch_execute(super::requests::JOIN_LOCK)
+                .await
+                .map_err(AuditError::sql("locking the request join"))?;
+            tx.execute(
+                super::requests::JOIN_BATCH,
+                &[
+                    &self.source,
+                    &lsns,
+                    &super::requests::interval(requests.window),
+                    &first,
+                    &last,
+                ],
+            )
+            .await
+            .map_err(AuditError::sql("joining request records"))?;
+        }
         let mut new_tables = Vec::new();
         for row in &self.batch {
             let key = (row.schema.clone(), row.table.clone());
@@ -295,7 +356,7 @@ impl AuditSink {
         for update in &self.updates {
             let time = crate::change::value::format_timestamp_utc(update.commit_time_us);
             tx.execute(
-                "UPDATE pgcdc_audit.changes SET context = $1::text::jsonb
+                "UPDATE pgcdc_audit.changes SET context = coalesce(context, '{}') || $1::text::jsonb
                  WHERE source = $2 AND commit_lsn = $3::text::pg_lsn AND commit_time = $4::text::timestamptz",
                 &[&update.context.to_string(), &self.source, &update.commit_lsn.to_string(), &time],
             )
