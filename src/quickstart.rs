@@ -6,6 +6,9 @@ use std::fmt::Write as _;
 use async_trait::async_trait;
 use pgoutput::Lsn;
 
+use crate::audit::config::AuditConfig;
+use crate::audit::query::{ChangeFilter, TableName};
+use crate::audit::sink::AuditSink;
 use crate::change::{ChangeKind, Datum, Event, Position, RelationInfo, Row};
 use crate::localpg::{Cluster, ClusterConfig, Installation, LocalPgError};
 use crate::pipeline::run::{RunError, RunOptions, run as run_pipeline};
@@ -35,6 +38,9 @@ pub enum QuickstartError {
     /// Streaming failed.
     #[error(transparent)]
     Run(#[from] RunError),
+    /// The audit store failed.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
 }
 
 const DEMO_SCHEMA: &str = "
@@ -94,6 +100,17 @@ pub async fn run(options: Options) -> Result<(), QuickstartError> {
         .and_then(|row| row.try_get(0))
         .map_err(PgError)?;
 
+    // The audit store: a second database of the same cluster, written by a second sink.
+    client
+        .batch_execute("CREATE DATABASE demo_audit")
+        .await
+        .map_err(PgError)?;
+    let audit_properties = [("pgcdc.audit.url".to_owned(), cluster.url("demo_audit"))]
+        .into_iter()
+        .collect();
+    let audit_config = AuditConfig::from_properties(&audit_properties)?;
+    let audit_sink = AuditSink::open("demo", audit_config.clone()).await?;
+
     println!(
         "4. What pgcdc streamed from the slot (replication protocol, pgoutput, typed values):"
     );
@@ -118,7 +135,7 @@ pub async fn run(options: Options) -> Result<(), QuickstartError> {
     };
     let summary = run_pipeline(
         run_options,
-        vec![Box::new(Printer::default())],
+        vec![Box::new(Printer::default()), Box::new(audit_sink)],
         tokio_util::sync::CancellationToken::new(),
     )
     .await?;
@@ -134,8 +151,12 @@ pub async fn run(options: Options) -> Result<(), QuickstartError> {
         "5. {} changes in {} transactions delivered; the slot is confirmed up to {confirmed}.",
         summary.changes, summary.transactions
     );
+    show_audit(&audit_config).await?;
     println!(
         "   The throwaway cluster is removed now. Next: pgcdc run --connector YOUR-CONNECTOR.json"
+    );
+    println!(
+        "   (with --sink audit:postgres://.../audit for the audit store, and --http 127.0.0.1:8080 for its API and page)"
     );
     // Close the demo's connection before the cluster stops, so its end is not an error.
     drop(client);
@@ -156,6 +177,60 @@ async fn connect(
         }
     });
     Ok((client, task))
+}
+
+/// Prints what the audit store holds about customer 1, as the audit API reads it.
+async fn show_audit(config: &AuditConfig) -> Result<(), QuickstartError> {
+    let store = crate::audit::connect(&config.connection()?).await?;
+    let filter = ChangeFilter {
+        tables: vec![TableName {
+            schema: "public".into(),
+            table: "customers".into(),
+        }],
+        pk: Some(serde_json::json!({"id": 1})),
+        ascending: true,
+        limit: 100,
+        ..ChangeFilter::default()
+    };
+    let page = crate::audit::query::list(&store.client, &filter)
+        .await
+        .map_err(PgError)?;
+    let total: i64 = store
+        .client
+        .query_one("SELECT count(*) FROM pgcdc_audit.changes", &[])
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(PgError)?;
+    println!(
+        "6. The audit store (database demo_audit) has {total} rows; the history of customer {{\"id\": 1}}:"
+    );
+    for change in &page.changes {
+        let who = match &change["context"] {
+            serde_json::Value::Null => "no context".to_owned(),
+            context => context.to_string(),
+        };
+        let what = match change["diff"].as_array() {
+            Some(diff) => diff
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}: {} -> {}",
+                        d["column"].as_str().unwrap_or("?"),
+                        d["before"],
+                        d["after"]
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => format!("{}", change["after"]),
+        };
+        println!(
+            "   {} {:<6} by {who}: {what}",
+            change["commit_time"].as_str().unwrap_or_default(),
+            change["op"].as_str().unwrap_or_default().to_uppercase(),
+        );
+    }
+    Ok(())
 }
 
 fn one_line(statement: &str) -> String {

@@ -36,6 +36,8 @@ pgcdc_testkit::pg_test! {
             "DELETE public.customers {id: 2, name: \"Alan Turing\"",
             "TRUNCATE public.customers",
             "7 changes in 4 transactions delivered; the slot is confirmed up to",
+            "The audit store (database demo_audit) has 6 rows; the history of customer {\"id\": 1}:",
+            "UPDATE by {\"request_id\":\"r-17\",\"user\":\"alice\"}: email: \"ada@example.com\" -> \"ada@lovelace.org\"",
         ] {
             assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
         }

@@ -4,6 +4,7 @@
 //! Everything runs against a throwaway cluster ([`crate::localpg`]), so every figure in
 //! `docs/benchmarks.md` can be reproduced on a fresh machine with one command.
 
+pub mod audit;
 pub mod run;
 pub mod workload;
 
@@ -141,9 +142,25 @@ pub async fn time_pgcdc_drain(
     cluster: &Cluster,
     backlog: &Backlog,
 ) -> Result<(Duration, crate::pipeline::run::RunSummary), DrainError> {
-    use crate::pipeline::run::{Replay, RunOptions, run};
     use crate::record::plain::PlainEncoder;
     use crate::sink::file::{FileSink, Target};
+
+    let dir = tempfile::tempdir().map_err(DrainError::Io)?;
+    let sink = FileSink::open(
+        Target::File(dir.path().join("drain.jsonl")),
+        Box::new(PlainEncoder::new("bench")),
+    )
+    .await?;
+    time_drain_into(cluster, backlog, Box::new(sink)).await
+}
+
+/// How long pgcdc takes to drain the backlog from a temporary copy of the slot into `sink`.
+pub async fn time_drain_into(
+    cluster: &Cluster,
+    backlog: &Backlog,
+    sink: Box<dyn crate::sink::Sink>,
+) -> Result<(Duration, crate::pipeline::run::RunSummary), DrainError> {
+    use crate::pipeline::run::{Replay, RunOptions, run};
 
     let properties: std::collections::BTreeMap<String, String> = [
         ("database.hostname", cluster.host().to_owned()),
@@ -159,12 +176,6 @@ pub async fn time_pgcdc_drain(
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     let source = crate::config::source::from_properties(&properties)?;
-    let dir = tempfile::tempdir().map_err(DrainError::Io)?;
-    let sink = FileSink::open(
-        Target::File(dir.path().join("drain.jsonl")),
-        Box::new(PlainEncoder::new("bench")),
-    )
-    .await?;
     let options = RunOptions {
         source,
         // Everything committed up to the end of the last commit record.
@@ -175,7 +186,7 @@ pub async fn time_pgcdc_drain(
     let started = Instant::now();
     let summary = run(
         options,
-        vec![Box::new(sink)],
+        vec![sink],
         tokio_util::sync::CancellationToken::new(),
     )
     .await?;
@@ -194,6 +205,9 @@ pub enum DrainError {
     /// Streaming failed.
     #[error(transparent)]
     Run(#[from] crate::pipeline::run::RunError),
+    /// The audit store failed.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
     /// The temporary directory could not be made.
     #[error("creating a temporary directory: {0}")]
     Io(#[source] std::io::Error),

@@ -18,6 +18,9 @@ pub struct Options {
     /// How many times each measurement is repeated; the best run is reported.
     #[arg(long, default_value_t = 5)]
     pub repeat: u32,
+    /// Also drain each backlog into a fresh audit store (a second database of the cluster).
+    #[arg(long)]
+    pub audit: bool,
 }
 
 /// What can stop `pgcdc bench`.
@@ -116,6 +119,30 @@ pub async fn run(options: &Options) -> Result<(), BenchError> {
             messages as f64 / decode.as_secs_f64(),
             recv.as_secs_f64() / decode.as_secs_f64(),
         );
+        if options.audit {
+            let mut best = Duration::MAX;
+            for attempt in 0..options.repeat.max(1) {
+                let database = format!("bench_audit_{attempt}");
+                let (took, stored) =
+                    super::audit::time_audit_drain(&cluster, &backlog, &database).await?;
+                if stored != workload.row_changes {
+                    tracing::warn!(
+                        expected = workload.row_changes,
+                        stored,
+                        "the audit store holds a different number of rows"
+                    );
+                }
+                best = best.min(took);
+            }
+            println!(
+                "{:<14} {:>8} audit store: {:.3} s, {:.0} audit rows/s ({:.2} of pg_recvlogical's rate)",
+                "",
+                workload.row_changes,
+                best.as_secs_f64(),
+                rows / best.as_secs_f64(),
+                recv.as_secs_f64() / best.as_secs_f64(),
+            );
+        }
     }
     println!(
         "recvlogical: pg_recvlogical draining a copy of the slot to /dev/null (no processing); \
