@@ -392,13 +392,7 @@ pub fn truncate_utf16(text: &str, max: usize) -> (&str, Option<u16>) {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::debezium::config::tests::props;
 
     #[test]
     fn include_and_exclude_lists() {

@@ -41,6 +41,20 @@ pub struct DebeziumEncoder {
     field_topics: Vec<(usize, String)>,
 }
 
+/// One table record to write: the change, its table and plan, the operation, the key payload
+/// and the row images (`before` with whether it holds only the key, `after` with the full old
+/// row that fills its unchanged TOAST values).
+#[derive(Clone, Copy)]
+struct TableRecord<'a> {
+    change: &'a Change,
+    relation: &'a RelationInfo,
+    plan: &'a TablePlan,
+    op: Op,
+    key: Option<&'a [u8]>,
+    before: Option<(&'a Row, bool)>,
+    after: Option<(&'a Row, Option<&'a Row>)>,
+}
+
 /// The operation of a table record.
 #[derive(Debug, Clone, Copy)]
 enum Op {
@@ -152,18 +166,20 @@ impl DebeziumEncoder {
         Ok(plan.write_key(&mut key, row, self.style())?.then_some(key))
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn table_record(
         &mut self,
-        change: &Change,
-        relation: &RelationInfo,
-        plan: &TablePlan,
-        op: Op,
-        key: Option<&[u8]>,
-        before: Option<(&Row, bool)>,
-        after: Option<(&Row, Option<&Row>)>,
+        record: TableRecord<'_>,
         headers: Vec<(String, Bytes)>,
     ) -> Result<Record, Mismatch> {
+        let TableRecord {
+            change,
+            relation,
+            plan,
+            op,
+            key,
+            before,
+            after,
+        } = record;
         let mut value = Vec::with_capacity(512);
         let style = self.style();
         value.extend_from_slice(b"{\"before\":");
@@ -198,45 +214,37 @@ impl DebeziumEncoder {
 
     /// Appends the record of a table change: the envelope, or what `ExtractNewRecordState`
     /// makes of it.
-    #[allow(clippy::too_many_arguments)]
     fn push_table_record(
         &mut self,
         out: &mut Vec<Record>,
-        change: &Change,
-        relation: &RelationInfo,
-        plan: &TablePlan,
-        op: Op,
-        key: Option<&[u8]>,
-        before: Option<(&Row, bool)>,
-        after: Option<(&Row, Option<&Row>)>,
+        record: TableRecord<'_>,
         headers: Vec<(String, Bytes)>,
     ) -> Result<(), Mismatch> {
         let Some(unwrap) = self.unwrap.clone() else {
-            let record =
-                self.table_record(change, relation, plan, op, key, before, after, headers)?;
+            let record = self.table_record(record, headers)?;
             out.push(record);
             return Ok(());
         };
-        self.push_flat_record(
-            out, &unwrap, change, relation, plan, op, key, before, after, headers,
-        )
+        self.push_flat_record(out, &unwrap, record, headers)
     }
 
     /// `ExtractNewRecordState` applied to a table change.
-    #[allow(clippy::too_many_arguments)]
     fn push_flat_record(
         &mut self,
         out: &mut Vec<Record>,
         unwrap: &ExtractNewRecordState,
-        change: &Change,
-        relation: &RelationInfo,
-        plan: &TablePlan,
-        op: Op,
-        key: Option<&[u8]>,
-        before: Option<(&Row, bool)>,
-        after: Option<(&Row, Option<&Row>)>,
+        record: TableRecord<'_>,
         mut headers: Vec<(String, Bytes)>,
     ) -> Result<(), Mismatch> {
+        let TableRecord {
+            change,
+            relation,
+            plan,
+            op,
+            key,
+            before,
+            after,
+        } = record;
         let collection = format!("{}.{}", relation.schema, relation.table);
         // The transaction block is worked out for every change, as its counters go on.
         let mut transaction = Vec::new();
@@ -460,13 +468,15 @@ impl DebeziumEncoder {
                 let headers = self.headers_with(None);
                 self.push_table_record(
                     out,
-                    change,
-                    relation,
-                    &plan,
-                    Op::Create,
-                    key.as_deref(),
-                    None,
-                    Some((after, None)),
+                    TableRecord {
+                        change,
+                        relation,
+                        plan: &plan,
+                        op: Op::Create,
+                        key: key.as_deref(),
+                        before: None,
+                        after: Some((after, None)),
+                    },
                     headers,
                 )?;
             }
@@ -497,13 +507,15 @@ impl DebeziumEncoder {
                                 self.headers_with(Some(("__debezium.newkey", &new_key_text)));
                             self.push_table_record(
                                 out,
-                                change,
-                                relation,
-                                &plan,
-                                Op::Delete,
-                                Some(&old_key),
-                                Some((old, *before_is_key)),
-                                None,
+                                TableRecord {
+                                    change,
+                                    relation,
+                                    plan: &plan,
+                                    op: Op::Delete,
+                                    key: Some(&old_key),
+                                    before: Some((old, *before_is_key)),
+                                    after: None,
+                                },
                                 headers.clone(),
                             )?;
                             if self.config.tombstones_on_delete {
@@ -515,13 +527,15 @@ impl DebeziumEncoder {
                                 self.headers_with(Some(("__debezium.oldkey", &old_key_text)));
                             self.push_table_record(
                                 out,
-                                change,
-                                relation,
-                                &plan,
-                                Op::Create,
-                                new_key.as_deref(),
-                                None,
-                                Some((after, full_before)),
+                                TableRecord {
+                                    change,
+                                    relation,
+                                    plan: &plan,
+                                    op: Op::Create,
+                                    key: new_key.as_deref(),
+                                    before: None,
+                                    after: Some((after, full_before)),
+                                },
                                 headers,
                             )?;
                         }
@@ -534,13 +548,15 @@ impl DebeziumEncoder {
                         let shown_before = full_before.map(|b| (b, false));
                         self.push_table_record(
                             out,
-                            change,
-                            relation,
-                            &plan,
-                            Op::Update,
-                            new_key.as_deref(),
-                            shown_before,
-                            Some((after, full_before)),
+                            TableRecord {
+                                change,
+                                relation,
+                                plan: &plan,
+                                op: Op::Update,
+                                key: new_key.as_deref(),
+                                before: shown_before,
+                                after: Some((after, full_before)),
+                            },
                             headers,
                         )?;
                     }
@@ -559,13 +575,15 @@ impl DebeziumEncoder {
                 let headers = self.headers_with(None);
                 self.push_table_record(
                     out,
-                    change,
-                    relation,
-                    &plan,
-                    Op::Delete,
-                    key.as_deref(),
-                    Some((before, *before_is_key)),
-                    None,
+                    TableRecord {
+                        change,
+                        relation,
+                        plan: &plan,
+                        op: Op::Delete,
+                        key: key.as_deref(),
+                        before: Some((before, *before_is_key)),
+                        after: None,
+                    },
                     headers.clone(),
                 )?;
                 if self.config.tombstones_on_delete {
@@ -581,13 +599,15 @@ impl DebeziumEncoder {
                     let headers = self.headers_with(None);
                     self.push_table_record(
                         out,
-                        change,
-                        relation,
-                        &plan,
-                        Op::Truncate,
-                        None,
-                        None,
-                        None,
+                        TableRecord {
+                            change,
+                            relation,
+                            plan: &plan,
+                            op: Op::Truncate,
+                            key: None,
+                            before: None,
+                            after: None,
+                        },
                         headers,
                     )?;
                 }

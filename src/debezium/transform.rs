@@ -475,13 +475,7 @@ fn java_replacement(text: &str, groups: usize) -> Result<String, String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::debezium::config::tests::props;
 
     #[test]
     fn routes_whole_matches_only() {
