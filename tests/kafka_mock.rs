@@ -6,10 +6,10 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{confirmed_flush, scalar, wait_until};
+use common::{confirmed_flush, scalar, source_properties, wait_until};
 use pgcdc::config::kafka::KafkaConfig;
 use pgcdc::pipeline::run::{RunOptions, RunSummary, run as run_pipeline};
 use pgcdc::record::plain::PlainEncoder;
@@ -50,28 +50,16 @@ impl<'a> Harness<'a> {
         )
         .unwrap();
         let bootstrap = mock.bootstrap_servers();
-        let mut properties: BTreeMap<String, String> = [
-            ("database.hostname", pg.host().to_owned()),
-            ("database.port", pg.port().to_string()),
-            ("database.user", "postgres".to_owned()),
-            ("database.dbname", "postgres".to_owned()),
-            ("database.sslmode", "disable".to_owned()),
-            ("slot.name", SLOT.to_owned()),
-            ("publication.name", SLOT.to_owned()),
-            ("topic.prefix", "app".to_owned()),
+        let mut settings: Vec<(&str, String)> = vec![
             ("status.update.interval.ms", "500".to_owned()),
             ("kafka.bootstrap.servers", bootstrap.clone()),
             ("topic.creation.enable", "false".to_owned()),
             // A small bound, so that an outage fills it and the pipeline pauses.
             ("max.queue.size", "200".to_owned()),
             ("kafka.linger.ms", "2".to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        for (key, value) in extra {
-            properties.insert((*key).to_owned(), (*value).to_owned());
-        }
+        ];
+        settings.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let properties = source_properties(pg, SLOT, "app", &settings);
         let sink = KafkaSink::new(
             KafkaConfig::from_properties(&properties, None).unwrap(),
             Box::new(PlainEncoder::new("app")),

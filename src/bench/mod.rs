@@ -193,6 +193,86 @@ pub async fn time_drain_into(
     Ok((started.elapsed(), summary))
 }
 
+/// What one run of `pgcdc replay` into Kafka took.
+#[derive(Debug, Clone, Copy)]
+pub struct KafkaDrain {
+    /// From starting the process to its exit, everything delivered and confirmed.
+    pub took: Duration,
+    /// The process's peak resident memory (`VmHWM`), in KiB.
+    pub peak_rss_kib: u64,
+}
+
+/// How long the `pgcdc` binary (`program`) takes to replay the backlog from a temporary copy of
+/// the slot into Kafka at `bootstrap` (Debezium's records with schemas, as Debezium writes
+/// them by default), and its peak memory. Each run writes to topics of its own
+/// (`bench<run>.public.*`), created by pgcdc.
+pub fn time_pgcdc_to_kafka(
+    program: &std::path::Path,
+    cluster: &Cluster,
+    backlog: &Backlog,
+    bootstrap: &str,
+    run: u32,
+) -> Result<KafkaDrain, LocalPgError> {
+    let mut command = Command::new(program);
+    command
+        .args(["replay", "--url", &cluster.url(DATABASE), "--slot", SLOT])
+        .args(["--end-lsn", &backlog.end_lsn.to_string()])
+        .args(["--sink", &format!("kafka:{bootstrap}")])
+        .args(["--set", &format!("publication.name={PUBLICATION}")])
+        .args(["--set", &format!("topic.prefix=bench{run}")])
+        .env("PGCDC_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = command.spawn().map_err(|source| LocalPgError::Spawn {
+        program: program.display().to_string(),
+        source,
+    })?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_rss_kib = 0;
+    let status = loop {
+        // VmHWM is the peak so far: the last reading before the exit is the run's peak.
+        if let Some(kib) = std::fs::read_to_string(&status_path)
+            .ok()
+            .and_then(|status| vm_hwm_kib(&status))
+        {
+            peak_rss_kib = peak_rss_kib.max(kib);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(source) => {
+                return Err(LocalPgError::Spawn {
+                    program: program.display().to_string(),
+                    source,
+                });
+            }
+        }
+    };
+    let took = started.elapsed();
+    if !status.success() {
+        let mut output = String::new();
+        if let Some(mut stderr) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut output);
+        }
+        return Err(LocalPgError::CommandFailed {
+            program: format!("{command:?}"),
+            status,
+            output,
+        });
+    }
+    Ok(KafkaDrain { took, peak_rss_kib })
+}
+
+/// `VmHWM` of a `/proc/PID/status`, in KiB.
+fn vm_hwm_kib(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 /// Why pgcdc's drain could not be measured.
 #[derive(Debug, thiserror::Error)]
 pub enum DrainError {

@@ -3,7 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Backlog, DrainError, decode_all, time_pg_recvlogical, time_pgcdc_drain, workload};
+use super::{
+    Backlog, DrainError, KafkaDrain, decode_all, time_pg_recvlogical, time_pgcdc_drain,
+    time_pgcdc_to_kafka, workload,
+};
 use crate::localpg::{ClusterConfig, Installation, LocalPgError};
 
 /// Options of `pgcdc bench`.
@@ -21,6 +24,10 @@ pub struct Options {
     /// Also drain each backlog into a fresh audit store (a second database of the cluster).
     #[arg(long)]
     pub audit: bool,
+    /// Also measure `pgcdc replay` into the Kafka brokers at HOST:PORT (Debezium's records),
+    /// with its peak memory.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub kafka: Option<String>,
 }
 
 /// What can stop `pgcdc bench`.
@@ -75,6 +82,7 @@ pub async fn run(options: &Options) -> Result<(), BenchError> {
         "msgs/s",
         "x"
     );
+    let mut kafka_rows = Vec::new();
     for workload in selected {
         // A fresh cluster per workload, so that one backlog does not slow down the next.
         let cluster = ClusterConfig::new(install.clone()).start()?;
@@ -101,6 +109,22 @@ pub async fn run(options: &Options) -> Result<(), BenchError> {
             let started = Instant::now();
             messages = decode_all(&backlog.frames)?;
             decode = decode.min(started.elapsed());
+        }
+        if let Some(bootstrap) = &options.kafka {
+            let program = std::env::current_exe().map_err(|source| LocalPgError::Spawn {
+                program: "pgcdc".to_owned(),
+                source,
+            })?;
+            let mut best: Option<KafkaDrain> = None;
+            for run in 0..options.repeat.max(1) {
+                let drain = time_pgcdc_to_kafka(&program, &cluster, &backlog, bootstrap, run)?;
+                if best.is_none_or(|b| drain.took < b.took) {
+                    best = Some(drain);
+                }
+            }
+            if let Some(best) = best {
+                kafka_rows.push((workload.name, workload.row_changes, recv, best));
+            }
         }
         let megabytes = backlog.payload_bytes() as f64 / 1e6;
         let rows = workload.row_changes as f64;
@@ -143,6 +167,31 @@ pub async fn run(options: &Options) -> Result<(), BenchError> {
                 recv.as_secs_f64() / best.as_secs_f64(),
             );
         }
+    }
+    if !kafka_rows.is_empty() {
+        println!(
+            "\n{:<14} {:>8} | {:>11} {:>9} | {:>9} {:>9} {:>6} {:>9}",
+            "kafka", "rows", "recvlogical", "rows/s", "pgcdc", "rows/s", "ratio", "peak RSS"
+        );
+        for (name, rows, recv, drain) in &kafka_rows {
+            let rows_f = *rows as f64;
+            println!(
+                "{:<14} {:>8} | {:>9.3} s {:>9.0} | {:>7.3} s {:>9.0} {:>6.2} {:>6.1} MB",
+                name,
+                rows,
+                recv.as_secs_f64(),
+                rows_f / recv.as_secs_f64(),
+                drain.took.as_secs_f64(),
+                rows_f / drain.took.as_secs_f64(),
+                recv.as_secs_f64() / drain.took.as_secs_f64(),
+                drain.peak_rss_kib as f64 / 1024.0,
+            );
+        }
+        println!(
+            "kafka: the pgcdc binary replaying a copy of the slot into the brokers (Debezium's \
+             records with schemas, idempotent, acks=all, topics created by pgcdc), from process \
+             start to exit with everything delivered and confirmed; peak RSS = its VmHWM"
+        );
     }
     println!(
         "recvlogical: pg_recvlogical draining a copy of the slot to /dev/null (no processing); \

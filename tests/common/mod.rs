@@ -149,3 +149,30 @@ pub async fn wait_until(limit: Duration, what: &str, mut check: impl FnMut() -> 
 pub fn wal_flush_lsn(pg: &TestCluster) -> String {
     scalar(pg, "postgres", "SELECT pg_current_wal_flush_lsn()")
 }
+
+/// Connector properties for the cluster's `postgres` database: slot and publication `name`,
+/// `topic.prefix` `prefix`, then `extra`.
+pub fn source_properties(
+    pg: &TestCluster,
+    name: &str,
+    prefix: &str,
+    extra: &[(&str, String)],
+) -> std::collections::BTreeMap<String, String> {
+    let mut properties: std::collections::BTreeMap<String, String> = [
+        ("database.hostname", pg.host().to_owned()),
+        ("database.port", pg.port().to_string()),
+        ("database.user", "postgres".to_owned()),
+        ("database.dbname", "postgres".to_owned()),
+        ("database.sslmode", "disable".to_owned()),
+        ("slot.name", name.to_owned()),
+        ("publication.name", name.to_owned()),
+        ("topic.prefix", prefix.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (key, value) in extra {
+        properties.insert((*key).to_owned(), value.clone());
+    }
+    properties
+}
