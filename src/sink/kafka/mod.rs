@@ -105,7 +105,8 @@ impl ClientContext for DeliveryContext {
                     "no Kafka broker can be reached; retrying, and confirming nothing new meanwhile"
                 );
             }
-            None => tracing::warn!(error = %failure::describe(&error), %reason, "Kafka producer"),
+            // librdkafka logs these itself, and retries.
+            None => tracing::debug!(error = %failure::describe(&error), %reason, "Kafka producer"),
         }
     }
 }
