@@ -12,13 +12,25 @@ use super::values::write_value;
 
 /// The JSON of the column's default, when Debezium would give its schema one: a literal
 /// (`'new'::text`, `9.99`, `true`), `0` for `nextval(...)`, the epoch for `now()` and the other
-/// current-time functions. `None` for anything else.
+/// current-time functions. `None` for anything else, and for the columns whose defaults
+/// Debezium leaves out of the schema: unconstrained `numeric` (`VariableScaleDecimal`), `bytea`
+/// and arrays.
 pub fn default_json(types: &TypeCache, column: &ColumnInfo, conv: &Conv) -> Option<Box<[u8]>> {
+    if matches!(
+        conv,
+        Conv::VariableScaleDecimal | Conv::Binary(_) | Conv::Array(_)
+    ) {
+        return None;
+    }
     let expr = column.default_expression.as_deref()?.trim();
     let value = if expr.starts_with("nextval(") || is_current_time(expr) {
         zero(conv)?
     } else {
-        let literal = literal_text(expr)?;
+        let mut literal = literal_text(expr)?;
+        if *conv == Conv::DecimalString {
+            // Debezium writes the default at the column's scale (`-12.50` for `numeric(6,2)`).
+            literal = at_scale(&literal, column.type_modifier);
+        }
         parse_text(
             types,
             column.type_oid,
@@ -30,6 +42,27 @@ pub fn default_json(types: &TypeCache, column: &ColumnInfo, conv: &Conv) -> Opti
     let mut out = Vec::new();
     write_value(&mut out, conv, &value).ok()?;
     Some(out.into_boxed_slice())
+}
+
+/// A numeric literal padded with zeros to the scale of `numeric(p,s)`'s type modifier.
+fn at_scale(literal: &str, typmod: i32) -> String {
+    if typmod < 4
+        || !literal
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        return literal.to_owned();
+    }
+    let scale = usize::try_from((typmod - 4) & 0xffff).unwrap_or(0);
+    let decimals = literal.find('.').map_or(0, |dot| literal.len() - dot - 1);
+    let mut text = literal.to_owned();
+    if decimals < scale {
+        if decimals == 0 && !text.contains('.') {
+            text.push('.');
+        }
+        text.extend(std::iter::repeat_n('0', scale - decimals));
+    }
+    text
 }
 
 fn is_current_time(expr: &str) -> bool {

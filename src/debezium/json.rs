@@ -12,6 +12,17 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// Multilingual Plane as an escaped UTF-16 surrogate pair (`\uD83D\uDE00`), everything else as
 /// raw UTF-8 (DEL, `/` and U+2028 included).
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
+    write_str_escaping(out, text, true);
+}
+
+/// Appends `text` as a JSON string the way Jackson writes one into a Java `String` (as
+/// `ObjectMapper.writeValueAsString` does): as [`write_str`], but characters outside the Basic
+/// Multilingual Plane stay raw UTF-8.
+pub fn write_str_keeping_astral(out: &mut Vec<u8>, text: &str) {
+    write_str_escaping(out, text, false);
+}
+
+fn write_str_escaping(out: &mut Vec<u8>, text: &str, escape_astral: bool) {
     out.reserve(text.len() + 2);
     out.push(b'"');
     let bytes = text.as_bytes();
@@ -27,7 +38,8 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) {
             b'\r' => b"\\r",
             0x08 => b"\\b",
             0x0c => b"\\f",
-            0..=0x1f | 0xf0..=0xff => b"",
+            0..=0x1f => b"",
+            0xf0..=0xff if escape_astral => b"",
             _ => {
                 i += 1;
                 continue;

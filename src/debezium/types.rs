@@ -250,7 +250,11 @@ fn map_info(
             conv: Conv::Bits,
             schema: Schema::primitive("bytes", true)
                 .named("io.debezium.data.Bits", Some(1))
-                .with_parameter("length", typmod.max(0).to_string()),
+                // An unbounded varbit has the length Integer.MAX_VALUE.
+                .with_parameter(
+                    "length",
+                    if typmod < 0 { i32::MAX } else { typmod }.to_string(),
+                ),
         }),
         "point" => Some(Mapping {
             conv: Conv::Point,

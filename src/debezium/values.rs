@@ -12,7 +12,9 @@ use crate::change::value::{
 
 use super::config::BinaryMode;
 use super::javamap::hash_map_order;
-use super::json::{write_base64, write_f32, write_f64, write_int, write_str};
+use super::json::{
+    write_base64, write_f32, write_f64, write_int, write_str, write_str_keeping_astral,
+};
 use super::types::Conv;
 
 /// A value whose variant does not fit its column's conversion.
@@ -128,7 +130,7 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
             None => write_str(out, "-infinity"),
         },
         (Conv::MicroDuration, Value::Interval(iv)) => write_int(out, micro_duration(iv)),
-        (Conv::IntervalString, Value::Interval(iv)) => write_str(out, &iv.to_iso8601()),
+        (Conv::IntervalString, Value::Interval(iv)) => write_str(out, &interval_string(iv)),
         (Conv::Point, Value::Point(p)) => {
             out.extend_from_slice(b"{\"x\":");
             write_f64(out, p.x);
@@ -144,10 +146,12 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
         }
         (Conv::HstoreJson, Value::Hstore(h)) => {
             let mut json = Vec::new();
-            write_hstore_object(&mut json, h);
+            // Debezium makes the JSON text with Jackson's ObjectMapper, which leaves characters
+            // outside the BMP unescaped; JsonConverter then escapes them in the string.
+            write_hstore_object(&mut json, h, write_str_keeping_astral);
             write_str(out, &String::from_utf8_lossy(&json));
         }
-        (Conv::HstoreMap, Value::Hstore(h)) => write_hstore_object(out, h),
+        (Conv::HstoreMap, Value::Hstore(h)) => write_hstore_object(out, h, write_str),
         (Conv::Bits, Value::Bit(bits) | Value::Varbit(bits)) => {
             write_base64(out, &bits_little_endian(bits));
         }
@@ -410,9 +414,38 @@ fn bits_little_endian(bits: &BitString) -> Vec<u8> {
     out
 }
 
+/// `interval.handling.mode=string`: Debezium's `P<y>Y<m>M<d>DT<h>H<m>M<s>S` with every part
+/// written (`P0Y0M1DT2H0M0S`), months over 12 as years, the seconds' fraction without trailing
+/// zeros (`P0Y1M-1DT0H0M0.000001S`).
+fn interval_string(iv: &Interval) -> String {
+    if !iv.is_finite() {
+        return iv.to_iso8601();
+    }
+    const MINUTE: i64 = 60_000_000;
+    let hours = iv.micros / (60 * MINUTE);
+    let minutes = iv.micros % (60 * MINUTE) / MINUTE;
+    let seconds = iv.micros % MINUTE;
+    let mut text = format!(
+        "P{}Y{}M{}DT{hours}H{minutes}M{}{}",
+        iv.months / 12,
+        iv.months % 12,
+        iv.days,
+        if seconds < 0 { "-" } else { "" },
+        seconds.unsigned_abs() / 1_000_000
+    );
+    let fraction = seconds.unsigned_abs() % 1_000_000;
+    if fraction != 0 {
+        let digits = format!("{fraction:06}");
+        text.push('.');
+        text.push_str(digits.trim_end_matches('0'));
+    }
+    text.push('S');
+    text
+}
+
 /// An hstore as the JSON object Jackson writes for a `java.util.HashMap` filled in
 /// PostgreSQL's order: entries in the map's bucket order.
-fn write_hstore_object(out: &mut Vec<u8>, h: &Hstore) {
+fn write_hstore_object(out: &mut Vec<u8>, h: &Hstore, write_str: fn(&mut Vec<u8>, &str)) {
     let order = hash_map_order(h.0.iter().map(|(k, _)| k.as_str()));
     out.push(b'{');
     for (n, i) in order.into_iter().enumerate() {
@@ -577,6 +610,23 @@ mod tests {
             "37091106789000"
         );
         assert_eq!(json(&Conv::MicroDuration, &iv(1, 0, 0)), "2629800000000");
+    }
+
+    #[test]
+    fn interval_strings_have_every_part() {
+        // As Debezium 3.6.3 wrote them (tests/data/differential/workloads/edge_values.sql).
+        for (text, want) in [
+            ("1 day 02:00:00", "P0Y0M1DT2H0M0S"),
+            ("178000000 years", "P178000000Y0M0DT0H0M0S"),
+            ("-00:00:59", "P0Y0M0DT0H0M-59S"),
+            ("1 mon -1 days +00:00:00.000001", "P0Y1M-1DT0H0M0.000001S"),
+            ("-1 mons +1 day -00:00:00.000001", "P0Y-1M1DT0H0M-0.000001S"),
+            ("1 year 365 days 8760:00:00", "P1Y0M365DT8760H0M0S"),
+            ("00:00:00", "P0Y0M0DT0H0M0S"),
+        ] {
+            let iv = Interval::parse(text.as_bytes()).unwrap();
+            assert_eq!(interval_string(&iv), want, "{text}");
+        }
     }
 
     #[test]
