@@ -32,6 +32,7 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/differential
 /// The harness's own keys in a case file; all other keys go to Debezium and pgcdc.
 const WORKLOAD_KEY: &str = "differential.workload";
 const MODE_KEY: &str = "differential.mode";
+const EXPECT_KEY: &str = "differential.expect";
 
 /// How long Debezium may take for one group, from the JVM's start to its last record.
 const DEBEZIUM_LIMIT: Duration = Duration::from_secs(240);
@@ -49,6 +50,8 @@ struct Case {
     name: String,
     workload: PathBuf,
     mode: Mode,
+    /// `differential.expect=differences`: every topic must differ (the known differences).
+    expect_differences: bool,
     /// Everything but the harness's keys.
     properties: BTreeMap<String, String>,
 }
@@ -77,10 +80,19 @@ fn cases() -> Vec<Case> {
                 path.display()
             ),
         };
+        let expect_differences = match properties.remove(EXPECT_KEY).as_deref() {
+            None | Some("identical") => false,
+            Some("differences") => true,
+            Some(other) => panic!(
+                "{}: {EXPECT_KEY}={other}: expected identical or differences",
+                path.display()
+            ),
+        };
         cases.push(Case {
             name,
             workload: Path::new(DATA).join(workload),
             mode,
+            expect_differences,
             properties,
         });
     }
@@ -108,6 +120,13 @@ static XML_STATEMENT: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A workload's schema (`ddl`) or changes (`dml`) part; without the statements on `*xml*`
 /// tables when the server cannot parse XML.
+/// Runs a workload's `ddl` or `dml` part in `database`.
+fn run_workload(pg: &TestCluster, database: &str, path: &Path, part: &str, has_xml: bool) {
+    if let Err(error) = pg.psql(database, &workload_part(path, part, has_xml)) {
+        panic!("the {part} part of {} failed: {error}", path.display());
+    }
+}
+
 fn workload_part(path: &Path, part: &str, has_xml: bool) -> String {
     let sql = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read workload {}: {e}", path.display()));
@@ -182,11 +201,9 @@ async fn run_group(pg: &TestCluster, dir: &Path, group: &[&Case], has_xml: bool)
         "CREATE PUBLICATION dbz_publication FOR ALL TABLES",
     )
     .unwrap();
-    pg.psql(&database, &workload_part(workload, "ddl", has_xml))
-        .unwrap();
+    run_workload(pg, &database, workload, "ddl", has_xml);
     if mode == Mode::Snapshot {
-        pg.psql(&database, &workload_part(workload, "dml", has_xml))
-            .unwrap();
+        run_workload(pg, &database, workload, "dml", has_xml);
     }
 
     // pgcdc's slots first (streaming cases), then Debezium's: all before the changes.
@@ -235,8 +252,7 @@ async fn run_group(pg: &TestCluster, dir: &Path, group: &[&Case], has_xml: bool)
     )
     .await;
     if mode == Mode::Stream {
-        pg.psql(&database, &workload_part(workload, "dml", has_xml))
-            .unwrap();
+        run_workload(pg, &database, workload, "dml", has_xml);
     }
     pg.psql(&database, &end_marker_sql()).unwrap();
 
@@ -281,10 +297,44 @@ async fn run_group(pg: &TestCluster, dir: &Path, group: &[&Case], has_xml: bool)
             "{}: Debezium wrote no record at all",
             case.name
         );
-        if let Some(failure) = compare(&want, &got) {
-            failures.push(format!("case {} ({database}):\n{failure}", case.name));
-        } else {
+        let topics = topic_differences(&want, &got);
+        if case.expect_differences {
+            let same: Vec<&str> = topics
+                .iter()
+                .filter(|(_, difference)| difference.is_none())
+                .map(|(topic, _)| topic.as_str())
+                .collect();
+            if same.is_empty() {
+                eprintln!(
+                    "{}: every topic differs, as expected:\n{}",
+                    case.name,
+                    topics
+                        .values()
+                        .flatten()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
+            } else {
+                failures.push(format!(
+                    "case {}: these topics should differ and are identical now (a known \
+                     difference is gone: move its values to another workload and update \
+                     docs/compatibility.md): {}",
+                    case.name,
+                    same.join(", ")
+                ));
+            }
+            continue;
+        }
+        let differences: Vec<String> = topics.into_values().flatten().collect();
+        if differences.is_empty() {
             eprintln!("{}: {} records identical", case.name, want.len());
+        } else {
+            failures.push(format!(
+                "case {} ({database}):\n{}",
+                case.name,
+                differences.join("\n")
+            ));
         }
     }
     drop_database(pg, &database).await;
@@ -325,9 +375,9 @@ fn by_topic(records: &[RecordLine]) -> BTreeMap<&str, Vec<&RecordLine>> {
     topics
 }
 
-/// Where pgcdc's records (`got`) differ from Debezium's (`want`): the first differing record
-/// of each topic that differs, pretty, with the first differing line marked.
-fn compare(want: &[RecordLine], got: &[RecordLine]) -> Option<String> {
+/// Where pgcdc's records (`got`) differ from Debezium's (`want`), per topic: the first differing
+/// record, pretty, with the differing lines marked; `None` for a topic that is identical.
+fn topic_differences(want: &[RecordLine], got: &[RecordLine]) -> BTreeMap<String, Option<String>> {
     let (want_topics, got_topics) = (by_topic(want), by_topic(got));
     let mut topics: Vec<&str> = want_topics
         .keys()
@@ -336,7 +386,7 @@ fn compare(want: &[RecordLine], got: &[RecordLine]) -> Option<String> {
         .collect();
     topics.sort_unstable();
     topics.dedup();
-    let mut report = Vec::new();
+    let mut report = BTreeMap::new();
     for topic in topics {
         let w = want_topics
             .get(topic)
@@ -345,6 +395,7 @@ fn compare(want: &[RecordLine], got: &[RecordLine]) -> Option<String> {
         let g = got_topics.get(topic).map(Vec::as_slice).unwrap_or_default();
         let first = w.iter().zip(g).position(|(a, b)| a != b);
         let Some(at) = first.or((w.len() != g.len()).then_some(w.len().min(g.len()))) else {
+            report.insert(topic.to_owned(), None);
             continue;
         };
         let mut text = format!(
@@ -358,9 +409,9 @@ fn compare(want: &[RecordLine], got: &[RecordLine]) -> Option<String> {
             (None, Some(b)) => text.push_str(&format!("\n  only pgcdc:\n{}", pretty_record(b))),
             (None, None) => {}
         }
-        report.push(text);
+        report.insert(topic.to_owned(), Some(text));
     }
-    (!report.is_empty()).then(|| report.join("\n"))
+    report
 }
 
 fn pretty_record(record: &RecordLine) -> String {
@@ -460,7 +511,15 @@ pgcdc_testkit::pg_test! {
                 .setting("max_wal_senders", "64"),
         );
         let has_xml = pg.psql("postgres", "SELECT '<a/>'::xml").is_ok();
-        let dir = tempfile::tempdir().unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        // PGCDC_DIFFERENTIAL_KEEP=1 keeps both sides' records (and Debezium's log) for a look.
+        let (dir, _temp) = if std::env::var_os("PGCDC_DIFFERENTIAL_KEEP").is_some() {
+            let kept = temp.keep();
+            eprintln!("records kept in {}", kept.display());
+            (kept, None)
+        } else {
+            (temp.path().to_owned(), Some(temp))
+        };
         let cases = cases();
         let mut groups: BTreeMap<(&Path, Mode), Vec<&Case>> = BTreeMap::new();
         for case in &cases {
@@ -468,7 +527,7 @@ pgcdc_testkit::pg_test! {
         }
         let mut failures = Vec::new();
         for group in groups.values() {
-            failures.extend(run_group(&pg, dir.path(), group, has_xml).await);
+            failures.extend(run_group(&pg, &dir, group, has_xml).await);
         }
         assert!(
             failures.is_empty(),
