@@ -3,6 +3,7 @@
 //! loses nothing; tables follow the publication while running.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod audit_common;
 mod common;
 
 use std::time::Duration;
@@ -235,5 +236,44 @@ pgcdc_testkit::pg_test! {
         assert_eq!(with_context, "40");
         let saved = scalar(&pg, "audit", "SELECT source FROM pgcdc_audit.positions");
         assert_eq!(saved, "shop");
+    }
+}
+
+pgcdc_testkit::pg_test! {
+    async fn retention_drops_old_partitions_and_run_serves_http(version: PgVersion) {
+        let pg = start(version);
+        pg.create_database("audit").unwrap();
+        pg.psql("postgres", "CREATE TABLE t (id int PRIMARY KEY)").unwrap();
+        drain(&pg, SETS).await;
+        // A day long past, as an older pgcdc would have left it.
+        pg.psql("audit", "
+            CREATE TABLE pgcdc_audit.changes_20200101 PARTITION OF pgcdc_audit.changes
+                FOR VALUES FROM ('2020-01-01 00:00:00+00') TO ('2020-01-02 00:00:00+00');
+            INSERT INTO pgcdc_audit.changes (source, schema_name, table_name, op, xid, commit_lsn, change_index, commit_time)
+                VALUES ('shop', 'public', 't', 'insert', 1, '0/1', 0, '2020-01-01 12:00:00+00');
+        ").unwrap();
+
+        let sets = [SETS, &[("pgcdc.audit.retention.days", "30")]].concat();
+        let mut args = run_args(&pg, &sets);
+        args.extend(["--http".to_owned(), "127.0.0.1:0".to_owned()]);
+        let dir = tempfile::tempdir().unwrap();
+        let mut pgcdc = Pgcdc::spawn(dir.path(), &args);
+        let address = audit_common::http_address(&pgcdc).await;
+        pg.psql("postgres", "INSERT INTO t VALUES (1), (2)").unwrap();
+        wait_until(LIMIT, "the new rows", || scalar(&pg, "audit", "SELECT count(*) FROM pgcdc_audit.changes") == "2").await;
+        assert_eq!(scalar(&pg, "audit", "SELECT count(*) FROM pg_class WHERE relname = 'changes_20200101'"), "0", "the old partition is gone");
+
+        assert_eq!(audit_common::get(&address, "/healthz", None).await.status, 200);
+        assert_eq!(audit_common::get(&address, "/readyz", None).await.status, 200);
+        let metrics = audit_common::get(&address, "/metrics", None).await.body;
+        let written: u64 = metrics.lines().find_map(|l| l.strip_prefix("pgcdc_audit_rows_written_total ")).unwrap().parse().unwrap();
+        assert_eq!(written, 2, "{metrics}");
+        // The audit API is mounted next to the pipeline; with no token configured it refuses.
+        let answer = audit_common::get(&address, "/api/audit/changes", Some("0123456789abcdef0123")).await;
+        assert_eq!(answer.status, 401);
+        assert!(answer.body.contains("no API tokens"), "{}", answer.body);
+
+        pgcdc.signal(Signal::SIGTERM);
+        assert!(pgcdc.wait(LIMIT).await.success(), "{}", pgcdc.stderr());
     }
 }

@@ -52,6 +52,12 @@ pub async fn drain(pg: &TestCluster) {
 /// Starts `pgcdc audit serve` on a free port; returns it and its address.
 pub async fn serve(pg: &TestCluster, dir: &std::path::Path) -> (Pgcdc, String) {
     let pgcdc = Pgcdc::spawn(dir, &args(&["audit", "serve", "--http", "127.0.0.1:0"], pg));
+    let address = http_address(&pgcdc).await;
+    (pgcdc, address)
+}
+
+/// The address a pgcdc started with `--http 127.0.0.1:0` listens on, from its log.
+pub async fn http_address(pgcdc: &Pgcdc) -> String {
     let mut address = String::new();
     wait_until(LIMIT, "the HTTP server", || {
         let stderr = pgcdc.stderr();
@@ -69,7 +75,7 @@ pub async fn serve(pg: &TestCluster, dir: &std::path::Path) -> (Pgcdc, String) {
         }
     })
     .await;
-    (pgcdc, address)
+    address
 }
 
 /// An HTTP answer.
