@@ -256,11 +256,15 @@ fn key_columns(value: &str) -> Result<Vec<Regex>, ConfigError> {
 /// The mapper a property defines, `None` when it is not a mapper property.
 fn mapper_of(key: &str) -> Result<Option<Mapper>, ConfigError> {
     let length = |rest: &str| -> Result<Option<usize>, ConfigError> {
-        let Some(n) = rest.strip_suffix(".chars") else {
-            return Ok(None);
-        };
+        let n = rest.strip_suffix(".chars").unwrap_or_default();
         if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
-            return Ok(None);
+            return Err(ConfigError::InvalidSetting {
+                key: key.to_owned(),
+                value: String::new(),
+                reason: "the property name must have the form column.mask.with.<N>.chars or \
+                         column.truncate.to.<N>.chars, N a whole number"
+                    .to_owned(),
+            });
         }
         n.parse::<i32>()
             .ok()
@@ -489,8 +493,12 @@ mod tests {
             error.to_string().contains("column.mask.with.2.chars"),
             "{error}"
         );
-        // Not mapper properties at all: left to the unknown-key warning.
-        assert!(mapper_of("column.mask.with.x.chars").unwrap().is_none());
+        for bad in ["column.mask.with.x.chars", "column.truncate.to.5"] {
+            let error = ColumnRules::from_properties(&props(&[(bad, "a.b.c")])).unwrap_err();
+            assert!(error.to_string().contains(bad), "{bad}: {error}");
+        }
+        // Not a mapper property at all: left to the unknown-key warning.
+        assert!(mapper_of("column.propagate.source.type").unwrap().is_none());
     }
 
     #[test]
