@@ -429,27 +429,55 @@ fn pretty_record(record: &RecordLine) -> String {
     )
 }
 
-/// Both records, pretty, line by line, with `>>` on the lines that differ (the first 40).
+/// A line diff of both records, pretty: `-` lines only Debezium wrote, `+` lines only pgcdc
+/// wrote, with three lines of context around each change (at most 60 lines).
 fn record_diff(want: &RecordLine, got: &RecordLine) -> String {
     let (a, b) = (pretty_record(want), pretty_record(got));
     let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
-    let first = a
-        .iter()
-        .zip(&b)
-        .position(|(x, y)| x != y)
-        .unwrap_or(a.len().min(b.len()));
-    let from = first.saturating_sub(12);
-    let mut out = format!("\n  Debezium | pgcdc, from line {from}:");
-    for i in from..(first + 28).min(a.len().max(b.len())) {
-        let (x, y) = (
-            a.get(i).copied().unwrap_or(""),
-            b.get(i).copied().unwrap_or(""),
-        );
-        let mark = if x == y { "  " } else { ">>" };
-        if x == y {
-            out.push_str(&format!("\n  {mark} {x}"));
+    // Longest common subsequence, from the ends.
+    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut lines: Vec<(char, &str)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            lines.push((' ', a[i]));
+            (i, j) = (i + 1, j + 1);
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            lines.push(('-', a[i]));
+            i += 1;
         } else {
-            out.push_str(&format!("\n  {mark} Debezium: {x}\n  {mark} pgcdc:    {y}"));
+            lines.push(('+', b[j]));
+            j += 1;
+        }
+    }
+    let changed: Vec<usize> = (0..lines.len()).filter(|&n| lines[n].0 != ' ').collect();
+    let near = |n: usize| changed.iter().any(|&c| c.abs_diff(n) <= 3);
+    let mut out = String::from("\n  (- Debezium, + pgcdc)");
+    let mut shown = 0;
+    let mut skipped = false;
+    for (n, (mark, line)) in lines.iter().enumerate() {
+        if !near(n) {
+            skipped = true;
+            continue;
+        }
+        if skipped {
+            out.push_str("\n  ...");
+            skipped = false;
+        }
+        out.push_str(&format!("\n  {mark} {line}"));
+        shown += 1;
+        if shown == 60 {
+            out.push_str("\n  ... (more)");
+            break;
         }
     }
     out

@@ -95,6 +95,9 @@ CREATE TABLE e_array (
   a_colour  colour[]
 );
 
+-- Debezium has no mapping for interval[]: the column is left out.
+CREATE TABLE e_interval_array (id integer PRIMARY KEY, a interval[], b integer);
+
 CREATE TABLE e_defaults (
   id      serial PRIMARY KEY,
   i       integer DEFAULT -7,
@@ -210,6 +213,10 @@ INSERT INTO e_array VALUES
   (4, NULL, NULL, NULL, NULL, NULL, NULL, E'{"\U0001F600","\\u0001"}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 UPDATE e_array SET a_text = '{"x"}', a_int8 = '{1,NULL,3}' WHERE id = 1;
 DELETE FROM e_array WHERE id = 2;
+
+INSERT INTO e_interval_array VALUES (1, '{1 day,-1 year,NULL}', 1), (2, '{}', NULL), (3, NULL, 3);
+UPDATE e_interval_array SET a = '{2 days}', b = 2 WHERE id = 1;
+DELETE FROM e_interval_array WHERE id = 2;
 
 -- defaults: NULL written into every column that has one, then the defaults themselves
 INSERT INTO e_defaults (i, s, bi, f, r, n, nf, t, tu, b, d, ts, tz, tm, iv, by, u, js, arr, col, bit1, nn)

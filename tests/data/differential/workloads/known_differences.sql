@@ -29,8 +29,6 @@ CREATE TABLE kd_numeric_nan_array (id integer PRIMARY KEY, a numeric[]);
 CREATE TABLE kd_date_infinity_array (id integer PRIMARY KEY, a date[]);
 -- time[]: Debezium converts elements at millisecond precision, and 24:00:00 to 0.
 CREATE TABLE kd_time_2400_array (id integer PRIMARY KEY, a time[]);
--- interval[]: Debezium leaves the column out.
-CREATE TABLE kd_interval_array (id integer PRIMARY KEY, a interval[]);
 -- numeric with a negative scale, in decimal.handling.mode=string.
 CREATE TABLE kd_negative_scale (id integer PRIMARY KEY, n numeric(5,-2));
 \endif
@@ -41,6 +39,5 @@ INSERT INTO kd_enum_array VALUES (1, '{red,NULL}');
 INSERT INTO kd_numeric_nan_array VALUES (1, '{1.5,NaN}');
 INSERT INTO kd_date_infinity_array VALUES (1, '{2024-02-29,infinity,-infinity}');
 INSERT INTO kd_time_2400_array VALUES (1, '{12:00:00,24:00:00,23:59:59.999999}');
-INSERT INTO kd_interval_array VALUES (1, '{1 day,-1 year}');
 INSERT INTO kd_negative_scale VALUES (1, 12345);
 \endif
