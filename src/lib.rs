@@ -11,6 +11,7 @@
 //! - [`change`]: the engine's model of changes and PostgreSQL values.
 //! - [`pipeline`]: acknowledgements and the confirmed LSN.
 //! - [`record`] and [`sink`]: what is written, and where (file, stdout).
+//! - [`snapshot`]: the initial snapshot, consistent with the slot, read in parallel chunks.
 //! - [`config`]: connection settings and configuration.
 //! - [`bench`](mod@bench): the reference workloads of the benchmarks.
 //! - [`localpg`]: throwaway local PostgreSQL clusters for the quickstart, benchmarks and tests.
@@ -32,5 +33,6 @@ pub mod pipeline;
 pub mod quickstart;
 pub mod record;
 pub mod sink;
+pub mod snapshot;
 pub mod source;
 pub mod sql;

@@ -260,6 +260,11 @@ impl Sink for Printer {
                     ChangeKind::Insert { relation, after } => {
                         println!("     INSERT {} {}", table(relation), row(relation, after));
                     }
+                    ChangeKind::Read {
+                        relation, after, ..
+                    } => {
+                        println!("     READ {} {}", table(relation), row(relation, after));
+                    }
                     ChangeKind::Update {
                         relation,
                         before,

@@ -158,9 +158,34 @@ pub struct Row {
     pub values: Vec<Datum>,
 }
 
+/// Where a snapshot row stands in the snapshot (Debezium's `source.snapshot`): the first row
+/// of the first table, the first or last row of a table, the very last row, or another row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SnapshotMarker {
+    /// The first row of the snapshot's first table.
+    First,
+    /// The first row of a table.
+    FirstInTable,
+    /// Any other row.
+    Middle,
+    /// The last row of a table.
+    LastInTable,
+    /// The last row of the snapshot.
+    Last,
+}
+
 /// What a change did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChangeKind {
+    /// A row read by the initial snapshot.
+    Read {
+        /// The table.
+        relation: Arc<RelationInfo>,
+        /// The row.
+        after: Row,
+        /// Where it stands in the snapshot.
+        marker: SnapshotMarker,
+    },
     /// A row was inserted.
     Insert {
         /// The table.
@@ -227,6 +252,7 @@ impl Change {
     pub fn relation(&self) -> Option<&Arc<RelationInfo>> {
         match &self.kind {
             ChangeKind::Insert { relation, .. }
+            | ChangeKind::Read { relation, .. }
             | ChangeKind::Update { relation, .. }
             | ChangeKind::Delete { relation, .. } => Some(relation),
             ChangeKind::Truncate { .. } | ChangeKind::Message { .. } => None,

@@ -13,5 +13,5 @@ pub mod value;
 
 pub use event::{
     Change, ChangeKind, ColumnInfo, CommitInfo, Datum, Event, Position, RelationInfo,
-    ReplicaIdentity, Row, TxnInfo,
+    ReplicaIdentity, Row, SnapshotMarker, TxnInfo,
 };

@@ -132,6 +132,11 @@ const KNOWN: &[&str] = &[
     "errors.max.retries",
     "retriable.restart.connector.wait.ms",
     "topic.prefix",
+    "snapshot.mode",
+    "snapshot.include.collection.list",
+    "snapshot.select.statement.overrides",
+    "snapshot.fetch.size",
+    "snapshot.max.threads",
     "database.hostname",
     "database.port",
     "database.user",
@@ -152,6 +157,7 @@ const KNOWN: &[&str] = &[
 /// Prefixes of properties pgcdc knows or that do not apply to it.
 const KNOWN_PREFIXES: &[&str] = &[
     "pgcdc.",
+    "snapshot.select.statement.overrides.",
     // Debezium's PostgreSQL connector ignores the schema history too.
     "schema.history.internal.",
 ];
@@ -194,10 +200,7 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        assert_eq!(
-            unsupported(&properties),
-            ["database.initial.statements", "snapshot.mode"]
-        );
+        assert_eq!(unsupported(&properties), ["database.initial.statements"]);
     }
 
     #[test]

@@ -5,4 +5,5 @@ pub mod connector;
 pub mod filter;
 pub mod kafka;
 pub mod load;
+pub mod snapshot;
 pub mod source;

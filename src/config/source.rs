@@ -10,12 +10,15 @@
 //! as Debezium; or 2: large transactions are streamed before they commit and held within
 //! `pgcdc.stream.buffer.bytes`, default 64 MiB, spilling to disk beyond), and
 //! `pgcdc.slot.busy.wait.ms` (10 s): how long to wait for a slot another process still reads.
+//! The initial snapshot's settings are read by [`SnapshotConfig::from_properties`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::connection::{ConfigError, ConnectionConfig};
 use super::filter::{FilterError, TableFilter};
+
+pub use super::snapshot::{SnapshotConfig, SnapshotMode};
 
 /// How the publication is made (Debezium's `publication.autocreate.mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +88,8 @@ pub struct SourceConfig {
     /// How long to wait for a slot that another process is reading to be released before giving
     /// up (a pgcdc that was just killed leaves its server process for a moment).
     pub slot_busy_wait: Duration,
+    /// The initial snapshot.
+    pub snapshot: SnapshotConfig,
 }
 
 /// Reads the source's settings. Keys it knows but that belong to other parts are not reported.
@@ -174,6 +179,7 @@ pub fn from_properties(
         retry_wait: Duration::from_millis(millis("retriable.restart.connector.wait.ms", 10_000)?),
         topic_prefix: get("topic.prefix").unwrap_or("pgcdc").to_owned(),
         slot_busy_wait: Duration::from_millis(millis("pgcdc.slot.busy.wait.ms", 10_000)?),
+        snapshot: SnapshotConfig::from_properties(properties)?,
     })
 }
 
@@ -196,7 +202,7 @@ impl SourceConfig {
     }
 }
 
-fn invalid(key: &str, value: &str, expected: &str) -> SettingError {
+pub(super) fn invalid(key: &str, value: &str, expected: &str) -> SettingError {
     SettingError::Invalid {
         key: key.to_owned(),
         value: value.to_owned(),

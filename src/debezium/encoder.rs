@@ -13,6 +13,7 @@ use super::config::{BinaryMode, DebeziumConfig, TimePrecisionMode};
 use super::envelope::{message_key_schema, message_value_schema, wrap};
 use super::header::write_key_header;
 use super::json::{write_int, write_str};
+use super::snapshot::marker_name;
 use super::source::SourceInfo;
 use super::table::{RowStyle, TablePlan};
 use super::topic::sanitize;
@@ -62,6 +63,7 @@ enum Op {
     Update,
     Delete,
     Truncate,
+    Read,
 }
 
 impl Op {
@@ -71,6 +73,7 @@ impl Op {
             Op::Update => b"u",
             Op::Delete => b"d",
             Op::Truncate => b"t",
+            Op::Read => b"r",
         }
     }
 }
@@ -137,11 +140,16 @@ impl DebeziumEncoder {
         RowStyle {
             replace_null_with_default: self.config.value_replace_null_with_default,
             placeholder: &self.config.unavailable_value_placeholder,
+            snapshot: false,
         }
     }
 
     fn source<'a>(&'a self, change: &'a Change, schema: &'a str, table: &'a str) -> SourceInfo<'a> {
         let tx_id = (change.txn.xid != 0).then_some(change.txn.xid);
+        let snapshot = match &change.kind {
+            ChangeKind::Read { marker, .. } => Some(marker_name(*marker)),
+            _ => None,
+        };
         SourceInfo {
             name: &self.config.topic_prefix,
             db: &self.config.database,
@@ -150,13 +158,19 @@ impl DebeziumEncoder {
             } else {
                 self.last_commit_time_us
             },
-            last_commit_lsn: self.last_commit_lsn,
+            // A snapshot row's sequence is [null, snapshot LSN].
+            last_commit_lsn: if snapshot.is_some() {
+                None
+            } else {
+                self.last_commit_lsn
+            },
             lsn: u64::from(change.lsn),
             schema,
             table,
             tx_id,
             origin: change.txn.origin.as_deref(),
             snapshot_default: self.config.value_replace_null_with_default,
+            snapshot,
         }
     }
 
@@ -181,7 +195,10 @@ impl DebeziumEncoder {
             after,
         } = record;
         let mut value = Vec::with_capacity(512);
-        let style = self.style();
+        let style = RowStyle {
+            snapshot: matches!(op, Op::Read),
+            ..self.style()
+        };
         value.extend_from_slice(b"{\"before\":");
         match before {
             Some((row, _)) => plan.write_row(&mut value, row, None, style)?,
@@ -404,7 +421,9 @@ impl DebeziumEncoder {
     /// Appends the `transaction` block: `null` without transaction metadata or outside a
     /// transaction.
     fn write_transaction(&mut self, out: &mut Vec<u8>, change: &Change, collection: Option<&str>) {
-        match self.txmeta.as_mut() {
+        // Snapshot rows belong to no streamed transaction.
+        let read = matches!(change.kind, ChangeKind::Read { .. });
+        match self.txmeta.as_mut().filter(|_| !read) {
             Some(meta) => meta.write_block(out, change.txn.xid, u64::from(change.lsn), collection),
             None => out.extend_from_slice(b"null"),
         }
@@ -459,6 +478,23 @@ impl DebeziumEncoder {
 
     fn encode_change(&mut self, change: &Change, out: &mut Vec<Record>) -> Result<(), Mismatch> {
         match &change.kind {
+            ChangeKind::Read {
+                relation, after, ..
+            } => {
+                let plan = self.plan(relation);
+                let key = self.key_payload(&plan, after)?;
+                let headers = self.headers_with(None);
+                out.push(self.table_record(
+                    change,
+                    relation,
+                    &plan,
+                    Op::Read,
+                    key.as_deref(),
+                    None,
+                    Some((after, None)),
+                    headers,
+                )?);
+            }
             ChangeKind::Insert { relation, after } => {
                 if self.config.skip_creates {
                     return Ok(());
@@ -693,7 +729,8 @@ impl Encoder for DebeziumEncoder {
                 self.last_commit_time_us = commit.txn.commit_time_us;
             }
             Event::Change(change) => {
-                if let Some(meta) = self.txmeta.as_mut() {
+                let read = matches!(change.kind, ChangeKind::Read { .. });
+                if let Some(meta) = self.txmeta.as_mut().filter(|_| !read) {
                     meta.before_event(change.txn.xid, out);
                 }
                 let start = out.len();

@@ -66,6 +66,8 @@ pub struct SourceInfo<'a> {
     /// Whether `snapshot` shows its schema default `"false"` (a streamed change has no
     /// snapshot value; `replace.null.with.default` turns that null into the default).
     pub snapshot_default: bool,
+    /// A snapshot row's `snapshot` value (`first`, `true`, ...), which wins over the default.
+    pub snapshot: Option<&'a str>,
 }
 
 impl SourceInfo<'_> {
@@ -77,11 +79,17 @@ impl SourceInfo<'_> {
         write_str(out, self.name);
         out.extend_from_slice(b",\"ts_ms\":");
         write_int(out, self.commit_time_us.div_euclid(1000));
-        out.extend_from_slice(if self.snapshot_default {
-            b",\"snapshot\":\"false\",\"db\":"
-        } else {
-            b",\"snapshot\":null,\"db\":"
-        });
+        match self.snapshot {
+            Some(marker) => {
+                out.extend_from_slice(b",\"snapshot\":");
+                write_str(out, marker);
+                out.extend_from_slice(b",\"db\":");
+            }
+            None if self.snapshot_default => {
+                out.extend_from_slice(b",\"snapshot\":\"false\",\"db\":");
+            }
+            None => out.extend_from_slice(b",\"snapshot\":null,\"db\":"),
+        }
         write_str(out, self.db);
         out.extend_from_slice(b",\"sequence\":\"[");
         match self.last_commit_lsn {
@@ -136,6 +144,7 @@ mod tests {
             tx_id: Some(4942),
             origin: None,
             snapshot_default: true,
+            snapshot: None,
         };
         let mut out = Vec::new();
         info.write_json(&mut out);

@@ -11,6 +11,7 @@ use super::defaults::{default_json, fallback_json};
 use super::envelope::envelope_schema;
 use super::json::write_str;
 use super::schema::{Field, Schema};
+use super::snapshot::write_snapshot_value;
 use super::topic::table_topic;
 use super::types::{Conv, map_type};
 use super::values::{Mismatch, write_binary, write_unavailable, write_value};
@@ -84,6 +85,8 @@ pub struct RowStyle<'a> {
     pub replace_null_with_default: bool,
     /// The unchanged-TOAST placeholder.
     pub placeholder: &'a str,
+    /// A snapshot row: some values are written as Debezium's snapshot writes them.
+    pub snapshot: bool,
 }
 
 /// PostgreSQL's character types, which Debezium's string masks apply to (JDBC `CHAR` and
@@ -334,6 +337,7 @@ fn write_datum(
     style: RowStyle<'_>,
 ) -> Result<(), Mismatch> {
     match datum {
+        Datum::Value(v) if style.snapshot && write_snapshot_value(out, &column.conv, v) => {}
         Datum::Value(v) => write_value(out, &column.conv, v)?,
         Datum::UnchangedToast => write_unavailable(out, &column.conv, style.placeholder),
         Datum::Null => match &column.default {

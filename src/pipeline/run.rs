@@ -21,6 +21,7 @@ use crate::change::types::TypeCache;
 use crate::change::{Event, Position};
 use crate::config::source::SourceConfig;
 use crate::sink::{RoomFuture, Sink, SinkError};
+use crate::snapshot::{self, Snapshot, SnapshotError};
 use crate::source::assembler::{AssembleError, Assembler};
 use crate::source::connection::{
     ConnectError, QueryError, ReplicationClient, ReplicationStream, StreamError, connect_sql,
@@ -66,6 +67,8 @@ pub struct RunSummary {
     pub confirmed: Lsn,
     /// Replication sessions started (more than one after retries).
     pub sessions: u32,
+    /// Rows read by the initial snapshot.
+    pub snapshot_rows: u64,
 }
 
 /// Why a run stopped.
@@ -107,6 +110,9 @@ pub enum RunError {
     /// The server ended the stream.
     #[error("the server ended the replication stream")]
     Ended,
+    /// The initial snapshot failed.
+    #[error("initial snapshot: {0}")]
+    Snapshot(#[from] SnapshotError),
 }
 
 impl RunError {
@@ -156,6 +162,8 @@ struct Pipeline {
     streamed: bool,
     /// Whether the current session got as far as streaming (a retry count starts again then).
     session_streamed: bool,
+    /// Whether `snapshot.mode` was settled (a snapshot taken, or none needed) in this run.
+    snapshot_settled: bool,
 }
 
 impl Pipeline {
@@ -231,6 +239,7 @@ pub async fn run(
         progress: Progress::new(options.progress, options.end_lsn),
         streamed: false,
         session_streamed: false,
+        snapshot_settled: false,
     };
     let mut failures = 0u32;
     loop {
@@ -300,6 +309,14 @@ async fn session(
             context: "reading the slot",
             source,
         })?;
+    let slot_info = if options.replay.is_none() && !pipeline.snapshot_settled {
+        match snapshot_phase(options, pipeline, shutdown, &sql, slot_info).await? {
+            SnapshotOutcome::Stream(info) => info,
+            SnapshotOutcome::Stop => return Ok(SessionEnd::Finished),
+        }
+    } else {
+        slot_info
+    };
     let slot_info = match slot_info {
         Some(info) => info,
         None if options.replay.is_some() => {
@@ -445,6 +462,121 @@ async fn session(
         tracing::info!(slot = %config.slot, "dropped the replication slot (slot.drop.on.stop)");
     }
     Ok(end)
+}
+
+/// What the snapshot phase leaves to do.
+enum SnapshotOutcome {
+    /// Stream from the slot (as it now is).
+    Stream(Option<slot::SlotInfo>),
+    /// Stop: `snapshot.mode=initial_only`, or a stop during the snapshot.
+    Stop,
+}
+
+/// Takes the initial snapshot if `snapshot.mode` and the slot call for one: its rows go to every
+/// sink, and once every sink has durably taken them the slot gets the snapshot's consistent
+/// point (see [`crate::snapshot`]).
+async fn snapshot_phase(
+    options: &RunOptions,
+    pipeline: &mut Pipeline,
+    shutdown: &CancellationToken,
+    sql: &tokio_postgres::Client,
+    existing: Option<slot::SlotInfo>,
+) -> Result<SnapshotOutcome, RunError> {
+    let config = &options.source;
+    let mode = config.snapshot.mode;
+    let Some(reason) = snapshot::reason(mode, existing.as_ref()) else {
+        pipeline.snapshot_settled = true;
+        if !mode.streams() {
+            tracing::info!(
+                slot = %config.slot,
+                "snapshot.mode=initial_only and the slot exists, so the snapshot was taken before: nothing to do"
+            );
+            return Ok(SnapshotOutcome::Stop);
+        }
+        return Ok(SnapshotOutcome::Stream(existing));
+    };
+    let existing = match existing {
+        Some(info) if info.is_lost() => {
+            tracing::warn!(slot = %config.slot, "dropping the slot that lost its WAL (snapshot.mode=when_needed)");
+            slot::drop_slot(sql, &config.slot)
+                .await
+                .map_err(|source| RunError::Sql {
+                    context: "dropping the slot that lost its WAL",
+                    source,
+                })?;
+            None
+        }
+        other => other,
+    };
+    tracing::info!(mode = mode.name(), reason, "taking the initial snapshot");
+    let mut snapshot = Snapshot::start(config, options.progress).await?;
+    let mut flush_timer = tokio::time::interval(FLUSH_INTERVAL);
+    flush_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            () = shutdown.cancelled() => {
+                let rows = snapshot.stats().rows.load(std::sync::atomic::Ordering::Relaxed);
+                snapshot.abandon().await;
+                flush_snapshot(pipeline).await?;
+                tracing::warn!(
+                    rows,
+                    "stopped during the initial snapshot: it cannot be continued consistently later (its exported snapshot ends with this process, and its temporary slot with it), so the next start takes it again from the beginning"
+                );
+                return Ok(SnapshotOutcome::Stop);
+            }
+            batch = snapshot.next_batch() => match batch? {
+                Some(events) => {
+                    pipeline.summary.snapshot_rows += events.len() as u64;
+                    for sink in &mut pipeline.sinks {
+                        sink.write(&events).await?;
+                    }
+                }
+                None => break,
+            },
+            _ = flush_timer.tick() => flush_snapshot(pipeline).await?,
+        }
+    }
+    flush_snapshot(pipeline).await?;
+    if let Some(last) = snapshot.last_position()
+        && let Some(sink) = pipeline
+            .taken
+            .iter()
+            .zip(&pipeline.sinks)
+            .find(|(taken, _)| taken.is_none_or(|t| t < last))
+            .map(|(_, sink)| sink.describe())
+    {
+        return Err(RunError::Slot(format!(
+            "{sink} did not acknowledge the last snapshot row; the slot is left as it was so the snapshot is taken again at the next start"
+        )));
+    }
+    snapshot
+        .persist(sql, &config.slot, existing.as_ref())
+        .await?;
+    pipeline.snapshot_settled = true;
+    if !mode.streams() {
+        tracing::info!("snapshot.mode=initial_only: the snapshot is complete, stopping");
+        return Ok(SnapshotOutcome::Stop);
+    }
+    let info = slot::get(sql, &config.slot)
+        .await
+        .map_err(|source| RunError::Sql {
+            context: "reading the slot",
+            source,
+        })?;
+    Ok(SnapshotOutcome::Stream(info))
+}
+
+/// Flushes every sink during the snapshot and notes what each took.
+async fn flush_snapshot(pipeline: &mut Pipeline) -> Result<(), SinkError> {
+    for (sink, taken) in pipeline.sinks.iter_mut().zip(&mut pipeline.taken) {
+        if let Some(position) = sink.flush().await?
+            && taken.is_none_or(|t| t < position)
+        {
+            *taken = Some(position);
+        }
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

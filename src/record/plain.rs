@@ -11,7 +11,7 @@
 //!  "unchanged_toast":[]}
 //! ```
 //!
-//! `op` is `insert`, `update`, `delete`, `truncate` or `message`. Columns appear in table order;
+//! `op` is `read` (a snapshot row), `insert`, `update`, `delete`, `truncate` or `message`. Columns appear in table order;
 //! values use the canonical JSON of [`crate::change::value::Value::to_json`]. Columns whose
 //! TOASTed value did not change (and so were not sent) are left out of `after` and listed in
 //! `unchanged_toast`. A truncate has `cascade` and `restart_identity`; a message has
@@ -51,6 +51,20 @@ impl Encoder for PlainEncoder {
             return Ok(());
         };
         match &change.kind {
+            ChangeKind::Read {
+                relation, after, ..
+            } => {
+                let value = self.value(change, "read", Some(relation), |w| {
+                    w.raw(b",\"before\":null");
+                    w.after(relation, after);
+                });
+                out.push(record(
+                    change,
+                    self.topic(relation),
+                    key_of(relation, after),
+                    value,
+                ));
+            }
             ChangeKind::Insert { relation, after } => {
                 let value = self.value(change, "insert", Some(relation), |w| {
                     w.raw(b",\"before\":null");

@@ -2,7 +2,8 @@
 
 use pgoutput::Lsn;
 
-use crate::sql::{PgError, quote_literal};
+use super::connection::{QueryError, ReplicationClient};
+use crate::sql::{PgError, quote_ident, quote_literal};
 
 /// One row of `pg_replication_slots`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,4 +104,64 @@ pub fn copy_sql(source: &str, copy: &str) -> String {
         quote_literal(source),
         quote_literal(copy)
     )
+}
+
+/// A slot made for an initial snapshot: where its stream starts, and the snapshot that shows
+/// the database exactly as it was there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedSlot {
+    /// The slot's name.
+    pub name: String,
+    /// The consistent point: every transaction that commits before it is in the snapshot,
+    /// every later one is in the slot's stream.
+    pub consistent_point: Lsn,
+    /// The exported snapshot's name, for `SET TRANSACTION SNAPSHOT`. It stays valid while the
+    /// connection that created the slot stays open and runs no other command.
+    pub snapshot_name: String,
+}
+
+/// Creates a temporary logical slot (pgoutput) on the replication connection `client` and
+/// exports its snapshot (`CREATE_REPLICATION_SLOT ... TEMPORARY LOGICAL pgoutput (SNAPSHOT
+/// 'export')`, PostgreSQL 15 and later). The slot goes away with the connection: a snapshot
+/// that does not finish leaves nothing behind. [`persist_sql`] makes it permanent.
+pub async fn create_exported(
+    client: &mut ReplicationClient,
+    name: &str,
+) -> Result<ExportedSlot, QueryError> {
+    let rows = client
+        .simple_query(&format!(
+            "CREATE_REPLICATION_SLOT {} TEMPORARY LOGICAL pgoutput (SNAPSHOT 'export')",
+            quote_ident(name)
+        ))
+        .await?;
+    let row = rows.first();
+    let consistent_point = row
+        .and_then(|r| r.get(1))
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_default();
+    let snapshot_name = row.and_then(|r| r.get(2)).unwrap_or_default().to_owned();
+    Ok(ExportedSlot {
+        name: name.to_owned(),
+        consistent_point,
+        snapshot_name,
+    })
+}
+
+/// SQL that gives the permanent slot `target` the position of the snapshot's slot `exported`:
+/// a copy when `target` does not exist (it then streams from the consistent point), else a move
+/// of `target` forward to the consistent point (what came before is in the snapshot).
+pub fn persist_sql(exported: &ExportedSlot, target: &str, target_exists: bool) -> String {
+    if target_exists {
+        format!(
+            "SELECT pg_catalog.pg_replication_slot_advance({}, {})",
+            quote_literal(target),
+            quote_literal(&exported.consistent_point.to_string())
+        )
+    } else {
+        format!(
+            "SELECT pg_catalog.pg_copy_logical_replication_slot({}, {}, false)",
+            quote_literal(&exported.name),
+            quote_literal(target)
+        )
+    }
 }
