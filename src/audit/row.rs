@@ -85,6 +85,8 @@ pub fn rows_of(change: &Change, out: &mut Vec<AuditRow>) {
         context: None,
     };
     match &change.kind {
+        // A snapshot read is the state the trail starts from, not a change.
+        ChangeKind::Read { .. } => {}
         ChangeKind::Insert { relation, after } => {
             let changed = present_columns(relation, after);
             out.push(row(

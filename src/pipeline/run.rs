@@ -525,6 +525,8 @@ async fn snapshot_phase(
                 );
                 return Ok(SnapshotOutcome::Stop);
             }
+            // Before the rows, which are always ready: the sinks are flushed on time.
+            _ = flush_timer.tick() => flush_snapshot(pipeline).await?,
             batch = snapshot.next_batch() => match batch? {
                 Some(events) => {
                     pipeline.summary.snapshot_rows += events.len() as u64;
@@ -534,7 +536,6 @@ async fn snapshot_phase(
                 }
                 None => break,
             },
-            _ = flush_timer.tick() => flush_snapshot(pipeline).await?,
         }
     }
     flush_snapshot(pipeline).await?;

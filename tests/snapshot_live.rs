@@ -1,0 +1,324 @@
+//! Initial snapshots end to end against PostgreSQL 15 and 18: tables of 0, 1 and 1,000,000
+//! rows read in parallel chunks; writes during the snapshot seen exactly once (as snapshot row
+//! or stream event); a stop during the snapshot and the restart; every `snapshot.mode`; the
+//! include list and select overrides; bad settings as clear errors.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+use common::{Pgcdc, records, run_pgcdc, scalar, source_args, wait_until, wal_flush_lsn};
+use nix::sys::signal::Signal;
+use pgcdc_testkit::{TestCluster, start};
+use serde_json::Value;
+
+const LIMIT: Duration = Duration::from_secs(300);
+
+fn args(pg: &TestCluster, out: &Path, sets: &[(&str, &str)], format: &str) -> Vec<String> {
+    let mut args = vec!["run".to_owned()];
+    let mut all = vec![
+        ("slot.name", "snap"),
+        ("publication.name", "snap_pub"),
+        ("topic.prefix", "app"),
+    ];
+    all.extend_from_slice(sets);
+    args.extend(source_args(pg, "postgres", &all));
+    args.extend([
+        "--sink".to_owned(),
+        format!("file:{}", out.display()),
+        "--format".to_owned(),
+        format.to_owned(),
+    ]);
+    args
+}
+
+/// Runs pgcdc until everything committed so far is delivered; returns its standard error.
+async fn drain(pg: &TestCluster, out: &Path, sets: &[(&str, &str)], format: &str) -> String {
+    let mut args = args(pg, out, sets, format);
+    args.push("--end-lsn".to_owned());
+    args.push(wal_flush_lsn(pg));
+    let (status, _, stderr) = run_pgcdc(&args, LIMIT).await;
+    assert!(status.success(), "pgcdc failed: {stderr}");
+    stderr
+}
+
+/// The plain records' (op, table, after) in file order.
+fn plain(out: &Path) -> Vec<(String, String, Value)> {
+    records(out)
+        .into_iter()
+        .map(|(_, _, v)| {
+            (
+                v["op"].as_str().unwrap().to_owned(),
+                v["table"].as_str().unwrap_or_default().to_owned(),
+                v["after"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn slot_exists(pg: &TestCluster, name: &str) -> bool {
+    scalar(
+        pg,
+        "postgres",
+        &format!("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{name}'"),
+    ) == "1"
+}
+
+pgcdc_testkit::pg_test! {
+    timeout_secs = 600;
+    async fn tables_of_0_1_and_a_million_rows(version: PgVersion) {
+        let pg = start(version);
+        let dir = tempfile::tempdir().unwrap();
+        pg.psql("postgres", "
+            CREATE TABLE empty (id int PRIMARY KEY);
+            CREATE TABLE one (id int PRIMARY KEY, v text);
+            INSERT INTO one VALUES (1, 'only');
+            CREATE TABLE big (id int PRIMARY KEY, v text);
+            INSERT INTO big SELECT i, 'row ' || i FROM generate_series(1, 1000000) i;
+            ANALYZE big;
+        ").unwrap();
+        let out = dir.path().join("out.jsonl");
+        let stderr = drain(&pg, &out, &[("snapshot.max.threads", "2"), ("pgcdc.snapshot.chunk.pages", "512")], "plain").await;
+        assert!(stderr.contains("taking the initial snapshot"), "{stderr}");
+        assert!(stderr.contains("snapshot complete"), "{stderr}");
+        let all = plain(&out);
+        assert_eq!(all.len(), 1_000_001);
+        assert!(all.iter().all(|(op, _, _)| op == "read"));
+        // Debezium's order: big, empty, one.
+        assert_eq!(all[0].1, "big");
+        assert_eq!(all[1_000_000].1, "one");
+        assert_eq!(all[1_000_000].2["v"], "only");
+        let mut seen = vec![false; 1_000_001];
+        for (_, _, after) in &all[..1_000_000] {
+            let id = after["id"].as_u64().unwrap() as usize;
+            assert!(!seen[id], "row {id} twice");
+            seen[id] = true;
+        }
+        assert_eq!(seen.iter().filter(|s| **s).count(), 1_000_000);
+        // Streaming continues exactly from the snapshot.
+        assert!(slot_exists(&pg, "snap"));
+        pg.psql("postgres", "INSERT INTO one VALUES (2, 'streamed')").unwrap();
+        drain(&pg, &out, &[], "plain").await;
+        let all = plain(&out);
+        assert_eq!(all.len(), 1_000_002);
+        assert_eq!(all[1_000_001].0, "insert");
+        assert_eq!(all[1_000_001].2["id"], 2);
+    }
+}
+
+pgcdc_testkit::pg_test! {
+    timeout_secs = 600;
+    async fn writes_during_the_snapshot_are_seen_exactly_once(version: PgVersion) {
+        let pg = start(version);
+        let dir = tempfile::tempdir().unwrap();
+        pg.psql("postgres", "
+            CREATE TABLE t (id int PRIMARY KEY, version int NOT NULL);
+            INSERT INTO t SELECT i, 0 FROM generate_series(1, 200000) i;
+        ").unwrap();
+        let out = dir.path().join("out.jsonl");
+        let mut pgcdc = Pgcdc::spawn(dir.path(), &args(&pg, &out, &[("snapshot.max.threads", "2"), ("pgcdc.snapshot.chunk.pages", "64")], "plain"));
+        // Writes while the snapshot runs: updates bump versions, inserts and deletes.
+        let writer = {
+            let port = pg.port();
+            let host = pg.host().to_owned();
+            let _ = (port, host);
+            let sql = "
+                DO $$ BEGIN FOR i IN 1..300 LOOP
+                  UPDATE t SET version = version + 1 WHERE id = (i * 613) % 200000 + 1;
+                  INSERT INTO t VALUES (200000 + i, 0);
+                  DELETE FROM t WHERE id = (i * 7919) % 200000 + 1 AND id % 2 = 0;
+                  COMMIT;
+                  PERFORM pg_sleep(0.002);
+                END LOOP; END $$;";
+            pg.psql("postgres", sql)
+        };
+        writer.unwrap();
+        let end: pgoutput::Lsn = wal_flush_lsn(&pg).parse().unwrap();
+        wait_until(LIMIT, "pgcdc to reach the end of the writes", || {
+            common::confirmed_flush(&pg, "snap").is_some_and(|c| c >= end)
+        }).await;
+        pgcdc.signal(Signal::SIGTERM);
+        assert!(pgcdc.wait(LIMIT).await.success());
+
+        // Replay the file: a read or insert makes a row exist, an update bumps its version by one,
+        // a delete removes it. Every key/version is seen once; the end state is the table's.
+        let mut state: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut seen: HashSet<(i64, i64)> = HashSet::new();
+        for (_, _, v) in records(&out) {
+            let op = v["op"].as_str().unwrap();
+            let row = if op == "delete" { &v["before"] } else { &v["after"] };
+            let id = row["id"].as_i64().unwrap();
+            match op {
+                "read" | "insert" => {
+                    let version = row["version"].as_i64().unwrap();
+                    assert!(state.insert(id, version).is_none(), "row {id} appears twice");
+                    assert!(seen.insert((id, version)), "{id} v{version} twice");
+                }
+                "update" => {
+                    let version = row["version"].as_i64().unwrap();
+                    let old = state.insert(id, version).expect("update of a row never seen");
+                    assert_eq!(old + 1, version, "row {id}: a version missed or repeated");
+                    assert!(seen.insert((id, version)), "{id} v{version} twice");
+                }
+                "delete" => {
+                    assert!(state.remove(&id).is_some(), "delete of a row never seen: {id}");
+                }
+                other => panic!("unexpected {other}"),
+            }
+        }
+        let table: BTreeMap<i64, i64> = pg
+            .psql("postgres", "COPY (SELECT id, version FROM t ORDER BY id) TO STDOUT")
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let (a, b) = l.split_once('\t').unwrap();
+                (a.parse().unwrap(), b.parse().unwrap())
+            })
+            .collect();
+        assert_eq!(state.len(), table.len());
+        assert!(state == table, "the replayed file differs from the table");
+    }
+}
+
+pgcdc_testkit::pg_test! {
+    timeout_secs = 600;
+    async fn a_stop_during_the_snapshot_starts_it_over(version: PgVersion) {
+        let pg = start(version);
+        let dir = tempfile::tempdir().unwrap();
+        pg.psql("postgres", "
+            CREATE TABLE big (id int PRIMARY KEY, v text);
+            INSERT INTO big SELECT i, 'x' FROM generate_series(1, 1000000) i;
+        ").unwrap();
+        let out = dir.path().join("out.jsonl");
+        let mut pgcdc = Pgcdc::spawn(dir.path(), &args(&pg, &out, &[], "plain"));
+        wait_until(LIMIT, "some snapshot rows", || {
+            std::fs::metadata(&out).is_ok_and(|m| m.len() > 100_000)
+        }).await;
+        pgcdc.signal(Signal::SIGTERM);
+        assert!(pgcdc.wait(LIMIT).await.success());
+        assert!(pgcdc.stderr().contains("stopped during the initial snapshot"), "{}", pgcdc.stderr());
+        assert!(!slot_exists(&pg, "snap"), "no slot is left behind");
+        let partial = plain(&out).len();
+        assert!(partial > 0 && partial < 1_000_000, "{partial}");
+
+        let stderr = drain(&pg, &out, &[], "plain").await;
+        assert!(stderr.contains("starts over"), "{stderr}");
+        let all = plain(&out);
+        assert_eq!(all.len(), partial + 1_000_000, "the second snapshot is complete");
+        assert!(slot_exists(&pg, "snap"));
+    }
+}
+
+pgcdc_testkit::pg_test! {
+    async fn every_snapshot_mode(version: PgVersion) {
+        let pg = start(version);
+        let dir = tempfile::tempdir().unwrap();
+        pg.psql("postgres", "
+            CREATE TABLE a (id int PRIMARY KEY);
+            INSERT INTO a VALUES (1), (2);
+        ").unwrap();
+        let reads = |out: &Path| plain(out).iter().filter(|(op, _, _)| op == "read").count();
+
+        // no_data (and its old name never): no snapshot, the slot is made.
+        for (mode, slot) in [("no_data", "s_nodata"), ("never", "s_never")] {
+            let out = dir.path().join(format!("{mode}.jsonl"));
+            drain(&pg, &out, &[("snapshot.mode", mode), ("slot.name", slot)], "plain").await;
+            assert_eq!(reads(&out), 0, "{mode}");
+            assert!(slot_exists(&pg, slot));
+        }
+
+        // initial_only: the snapshot, then stop by itself (no --end-lsn).
+        let out = dir.path().join("initial_only.jsonl");
+        let (status, _, stderr) = run_pgcdc(
+            &args(&pg, &out, &[("snapshot.mode", "initial_only"), ("slot.name", "s_only")], "plain"),
+            LIMIT,
+        ).await;
+        assert!(status.success(), "{stderr}");
+        assert_eq!(reads(&out), 2);
+        assert!(slot_exists(&pg, "s_only"));
+        // Run again: the slot exists, nothing to do.
+        let (status, _, stderr) = run_pgcdc(
+            &args(&pg, &out, &[("snapshot.mode", "initial_only"), ("slot.name", "s_only")], "plain"),
+            LIMIT,
+        ).await;
+        assert!(status.success(), "{stderr}");
+        assert!(stderr.contains("nothing to do"), "{stderr}");
+        assert_eq!(reads(&out), 2);
+
+        // initial and when_needed: once; always: at every start.
+        for mode in ["initial", "when_needed", "always"] {
+            let rows: usize = scalar(&pg, "postgres", "SELECT count(*) FROM a").parse().unwrap();
+            let out = dir.path().join(format!("{mode}.jsonl"));
+            let slot = format!("s_{mode}");
+            let sets = [("snapshot.mode", mode), ("slot.name", slot.as_str())];
+            drain(&pg, &out, &sets, "plain").await;
+            assert_eq!(reads(&out), rows, "{mode}, first start");
+            pg.psql("postgres", "INSERT INTO a VALUES (100 + (SELECT count(*) FROM a))").unwrap();
+            drain(&pg, &out, &sets, "plain").await;
+            let all = plain(&out);
+            let reads_now = all.iter().filter(|(op, _, _)| op == "read").count();
+            let inserts = all.iter().filter(|(op, _, _)| op == "insert").count();
+            let again = if mode == "always" { rows + 1 } else { 0 };
+            assert_eq!(reads_now, rows + again, "{mode}, second start");
+            assert_eq!(inserts, usize::from(mode != "always"), "{mode}: the insert is streamed, or in the new snapshot");
+        }
+    }
+}
+
+pgcdc_testkit::pg_test! {
+    async fn include_list_and_select_overrides(version: PgVersion) {
+        let pg = start(version);
+        let dir = tempfile::tempdir().unwrap();
+        pg.psql("postgres", "
+            CREATE TABLE a (id int PRIMARY KEY, v text);
+            CREATE TABLE b (id int PRIMARY KEY, v text);
+            CREATE TABLE c (id int PRIMARY KEY);
+            INSERT INTO a VALUES (1, 'x'), (2, 'y'), (3, 'z');
+            INSERT INTO b VALUES (1, 'x');
+            INSERT INTO c VALUES (1);
+        ").unwrap();
+        let out = dir.path().join("out.jsonl");
+        drain(&pg, &out, &[
+            ("snapshot.include.collection.list", "public\\.(a|b)"),
+            ("snapshot.select.statement.overrides", "public.a"),
+            ("snapshot.select.statement.overrides.public.a", "SELECT * FROM public.a WHERE id >= 2 ORDER BY id DESC"),
+        ], "plain").await;
+        let all = plain(&out);
+        let got: Vec<(String, i64)> = all.iter().map(|(_, t, a)| (t.clone(), a["id"].as_i64().unwrap())).collect();
+        assert_eq!(got, [("a".to_owned(), 3), ("a".to_owned(), 2), ("b".to_owned(), 1)]);
+
+        // An override that returns other columns is a clear error.
+        let out = dir.path().join("bad.jsonl");
+        let mut bad = args(&pg, &out, &[
+            ("slot.name", "snap_bad"),
+            ("snapshot.select.statement.overrides", "public.a"),
+            ("snapshot.select.statement.overrides.public.a", "SELECT id FROM public.a"),
+        ], "plain");
+        bad.extend(["--end-lsn".to_owned(), wal_flush_lsn(&pg)]);
+        let (status, _, stderr) = run_pgcdc(&bad, LIMIT).await;
+        assert!(!status.success());
+        assert!(stderr.contains("must return the table's columns"), "{stderr}");
+        assert!(!slot_exists(&pg, "snap_bad"), "a failed snapshot leaves no slot");
+    }
+}
+
+pgcdc_testkit::pg_test! {
+    async fn bad_snapshot_settings_are_clear_errors(version: PgVersion) {
+        let pg = start(version);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.jsonl");
+        for (key, value, says) in [
+            ("snapshot.mode", "sometimes", "use initial, initial_only, no_data (or never), always or when_needed"),
+            ("snapshot.max.threads", "0", "use a whole number above 0"),
+            ("snapshot.fetch.size", "lots", "use a whole number above 0"),
+            ("snapshot.select.statement.overrides", "public.a", "set snapshot.select.statement.overrides.public.a"),
+        ] {
+            let (status, _, stderr) = run_pgcdc(&args(&pg, &out, &[(key, value)], "plain"), LIMIT).await;
+            assert!(!status.success(), "{key}={value}");
+            assert!(stderr.contains(key) && stderr.contains(says), "{key}={value}: {stderr}");
+        }
+    }
+}
