@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod run;
+pub mod snapshot;
 pub mod workload;
 
 use std::process::{Command, Stdio};

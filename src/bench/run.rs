@@ -15,7 +15,8 @@ pub struct Options {
     /// PostgreSQL major version to run (default: the newest installed).
     #[arg(long)]
     pub pg_version: Option<u32>,
-    /// Workloads to run, by name (default: all of `insert-200k`, `wide-updates`, `toasted`).
+    /// Workloads to run, by name (default: all of `insert-200k`, `wide-updates`, `toasted`;
+    /// `snapshot-5m`, the initial snapshot of a 5,000,000-row table, only when named).
     #[arg(long = "workload")]
     pub workloads: Vec<String>,
     /// How many times each measurement is repeated; the best run is reported.
@@ -43,7 +44,9 @@ pub enum BenchError {
     #[error("pgcdc's drain: {0}")]
     Drain(#[from] DrainError),
     /// No workload has that name.
-    #[error("unknown workload {0:?}; the workloads are insert-200k, wide-updates and toasted")]
+    #[error(
+        "unknown workload {0:?}; the workloads are insert-200k, wide-updates, toasted and snapshot-5m"
+    )]
     UnknownWorkload(String),
 }
 
@@ -53,11 +56,10 @@ pub async fn run(options: &Options) -> Result<(), BenchError> {
         .into_iter()
         .filter(|w| options.workloads.is_empty() || options.workloads.iter().any(|n| n == w.name))
         .collect::<Vec<_>>();
-    if let Some(unknown) = options
-        .workloads
-        .iter()
-        .find(|name| !workload::ALL.iter().any(|w| w.name == name.as_str()))
-    {
+    if let Some(unknown) = options.workloads.iter().find(|name| {
+        name.as_str() != super::snapshot::NAME
+            && !workload::ALL.iter().any(|w| w.name == name.as_str())
+    }) {
         return Err(BenchError::UnknownWorkload(unknown.clone()));
     }
     let install = Installation::find(options.pg_version)?;
@@ -82,6 +84,11 @@ pub async fn run(options: &Options) -> Result<(), BenchError> {
         "msgs/s",
         "x"
     );
+    if options.workloads.iter().any(|n| n == super::snapshot::NAME) {
+        let cluster = ClusterConfig::new(install.clone()).start()?;
+        super::snapshot::prepare(&cluster)?;
+        super::snapshot::run(&cluster, options.repeat).await?;
+    }
     let mut kafka_rows = Vec::new();
     for workload in selected {
         // A fresh cluster per workload, so that one backlog does not slow down the next.

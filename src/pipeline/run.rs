@@ -509,7 +509,8 @@ async fn snapshot_phase(
         other => other,
     };
     tracing::info!(mode = mode.name(), reason, "taking the initial snapshot");
-    let mut snapshot = Snapshot::start(config, options.progress).await?;
+    // Its progress line is drawn whenever standard error is a terminal: a snapshot can be long.
+    let mut snapshot = Snapshot::start(config, true).await?;
     let mut flush_timer = tokio::time::interval(FLUSH_INTERVAL);
     flush_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
