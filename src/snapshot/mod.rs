@@ -300,6 +300,7 @@ impl Snapshot {
             txn: Arc::new(TxnInfo {
                 xid: (xid & 0xffff_ffff) as u32,
                 commit_lsn: base,
+                begin_lsn: base,
                 commit_time_us: started_us,
                 origin: None,
             }),
