@@ -163,20 +163,7 @@ pub async fn time_drain_into(
 ) -> Result<(Duration, crate::pipeline::run::RunSummary), DrainError> {
     use crate::pipeline::run::{Replay, RunOptions, run};
 
-    let properties: std::collections::BTreeMap<String, String> = [
-        ("database.hostname", cluster.host().to_owned()),
-        ("database.port", cluster.port().to_string()),
-        ("database.user", "postgres".to_owned()),
-        ("database.dbname", DATABASE.to_owned()),
-        ("database.sslmode", "disable".to_owned()),
-        ("slot.name", SLOT.to_owned()),
-        ("publication.name", PUBLICATION.to_owned()),
-        ("topic.prefix", "bench".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let source = crate::config::source::from_properties(&properties)?;
+    let source = crate::config::source::from_properties(&bench_properties(cluster, SLOT, &[]))?;
     let options = RunOptions {
         source,
         // Everything committed up to the end of the last commit record.
@@ -272,6 +259,29 @@ fn vm_hwm_kib(status: &str) -> Option<u64> {
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// The properties of a benchmark run on `cluster`: slot `slot`, the benchmark's publication,
+/// and `extra` settings.
+pub fn bench_properties(
+    cluster: &Cluster,
+    slot: &str,
+    extra: &[(&str, String)],
+) -> std::collections::BTreeMap<String, String> {
+    [
+        ("database.hostname", cluster.host().to_owned()),
+        ("database.port", cluster.port().to_string()),
+        ("database.user", "postgres".to_owned()),
+        ("database.dbname", DATABASE.to_owned()),
+        ("database.sslmode", "disable".to_owned()),
+        ("slot.name", slot.to_owned()),
+        ("publication.name", PUBLICATION.to_owned()),
+        ("topic.prefix", "bench".to_owned()),
+    ]
+    .into_iter()
+    .chain(extra.iter().map(|(k, v)| (*k, v.clone())))
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 /// Why pgcdc's drain could not be measured.

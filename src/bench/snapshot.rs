@@ -72,22 +72,15 @@ pub async fn time_snapshot(
     use crate::sink::file::{FileSink, Target};
 
     let slot = format!("bench_snapshot_{readers}_{run}");
-    let properties: std::collections::BTreeMap<String, String> = [
-        ("database.hostname", cluster.host().to_owned()),
-        ("database.port", cluster.port().to_string()),
-        ("database.user", "postgres".to_owned()),
-        ("database.dbname", DATABASE.to_owned()),
-        ("database.sslmode", "disable".to_owned()),
-        ("slot.name", slot.clone()),
-        ("publication.name", super::PUBLICATION.to_owned()),
-        ("topic.prefix", "bench".to_owned()),
-        ("snapshot.mode", "initial_only".to_owned()),
-        ("snapshot.max.threads", readers.to_string()),
-        ("table.include.list", format!("public.{TABLE}")),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
+    let properties = super::bench_properties(
+        cluster,
+        &slot,
+        &[
+            ("snapshot.mode", "initial_only".to_owned()),
+            ("snapshot.max.threads", readers.to_string()),
+            ("table.include.list", format!("public.{TABLE}")),
+        ],
+    );
     let source = crate::config::source::from_properties(&properties)?;
     let dir = tempfile::tempdir().map_err(DrainError::Io)?;
     let sink = FileSink::open(

@@ -309,6 +309,7 @@ impl DebeziumEncoder {
         };
         let (row, fallback) = row;
         let mut style = self.style();
+        style.snapshot = matches!(op, Op::Read);
         if handling.rewrites() && unwrap.replace_null_with_default {
             style.replace_null_with_default = true;
         }
@@ -478,25 +479,12 @@ impl DebeziumEncoder {
 
     fn encode_change(&mut self, change: &Change, out: &mut Vec<Record>) -> Result<(), Mismatch> {
         match &change.kind {
-            ChangeKind::Read {
+            ChangeKind::Insert { relation, after }
+            | ChangeKind::Read {
                 relation, after, ..
             } => {
-                let plan = self.plan(relation);
-                let key = self.key_payload(&plan, after)?;
-                let headers = self.headers_with(None);
-                out.push(self.table_record(
-                    change,
-                    relation,
-                    &plan,
-                    Op::Read,
-                    key.as_deref(),
-                    None,
-                    Some((after, None)),
-                    headers,
-                )?);
-            }
-            ChangeKind::Insert { relation, after } => {
-                if self.config.skip_creates {
+                let read = matches!(change.kind, ChangeKind::Read { .. });
+                if self.config.skip_creates && !read {
                     return Ok(());
                 }
                 let plan = self.plan(relation);
@@ -508,7 +496,7 @@ impl DebeziumEncoder {
                         change,
                         relation,
                         plan: &plan,
-                        op: Op::Create,
+                        op: if read { Op::Read } else { Op::Create },
                         key: key.as_deref(),
                         before: None,
                         after: Some((after, None)),

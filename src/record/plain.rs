@@ -51,22 +51,16 @@ impl Encoder for PlainEncoder {
             return Ok(());
         };
         match &change.kind {
-            ChangeKind::Read {
+            ChangeKind::Insert { relation, after }
+            | ChangeKind::Read {
                 relation, after, ..
             } => {
-                let value = self.value(change, "read", Some(relation), |w| {
-                    w.raw(b",\"before\":null");
-                    w.after(relation, after);
-                });
-                out.push(record(
-                    change,
-                    self.topic(relation),
-                    key_of(relation, after),
-                    value,
-                ));
-            }
-            ChangeKind::Insert { relation, after } => {
-                let value = self.value(change, "insert", Some(relation), |w| {
+                let op = if matches!(change.kind, ChangeKind::Read { .. }) {
+                    "read"
+                } else {
+                    "insert"
+                };
+                let value = self.value(change, op, Some(relation), |w| {
                     w.raw(b",\"before\":null");
                     w.after(relation, after);
                 });
