@@ -519,7 +519,7 @@ async fn snapshot_phase(
             () = shutdown.cancelled() => {
                 let rows = snapshot.stats().rows.load(std::sync::atomic::Ordering::Relaxed);
                 snapshot.abandon().await;
-                flush_snapshot(pipeline).await?;
+                flush_snapshot(pipeline, true).await?;
                 tracing::warn!(
                     rows,
                     "stopped during the initial snapshot: it cannot be continued consistently later (its exported snapshot ends with this process, and its temporary slot with it), so the next start takes it again from the beginning"
@@ -527,19 +527,26 @@ async fn snapshot_phase(
                 return Ok(SnapshotOutcome::Stop);
             }
             // Before the rows, which are always ready: the sinks are flushed on time.
-            _ = flush_timer.tick() => flush_snapshot(pipeline).await?,
+            _ = flush_timer.tick() => flush_snapshot(pipeline, false).await?,
             batch = snapshot.next_batch() => match batch? {
                 Some(events) => {
                     pipeline.summary.snapshot_rows += events.len() as u64;
                     for sink in &mut pipeline.sinks {
                         sink.write(&events).await?;
                     }
+                    // A sink that holds as much as it may (Kafka in flight): wait for room.
+                    loop {
+                        let room = pipeline.sinks.iter().find(|s| s.is_full()).map(|s| s.room());
+                        let Some(room) = room else { break };
+                        room.await;
+                        flush_snapshot(pipeline, false).await?;
+                    }
                 }
                 None => break,
             },
         }
     }
-    flush_snapshot(pipeline).await?;
+    flush_snapshot(pipeline, true).await?;
     if let Some(last) = snapshot.last_position()
         && let Some(sink) = pipeline
             .taken
@@ -569,10 +576,16 @@ async fn snapshot_phase(
     Ok(SnapshotOutcome::Stream(info))
 }
 
-/// Flushes every sink during the snapshot and notes what each took.
-async fn flush_snapshot(pipeline: &mut Pipeline) -> Result<(), SinkError> {
+/// Flushes every sink during the snapshot and notes what each took; at the `end`, waits for
+/// sinks that deliver in the background.
+async fn flush_snapshot(pipeline: &mut Pipeline, end: bool) -> Result<(), SinkError> {
     for (sink, taken) in pipeline.sinks.iter_mut().zip(&mut pipeline.taken) {
-        if let Some(position) = sink.flush().await?
+        let acked = if end {
+            sink.finish().await?
+        } else {
+            sink.flush().await?
+        };
+        if let Some(position) = acked
             && taken.is_none_or(|t| t < position)
         {
             *taken = Some(position);
