@@ -247,9 +247,14 @@ impl Snapshot {
                 context: "reading the tables to snapshot",
                 source,
             })?;
-        // Debezium reports the snapshot transaction's id as every row's txId.
+        // Debezium reports its snapshot transaction's id (`txid_current()`) as every row's txId:
+        // the first id the snapshot does not see is that id, without assigning one (which would
+        // write WAL after the consistent point).
         let xid: i64 = sql
-            .query_one("SELECT txid_current()", &[])
+            .query_one(
+                "SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::int8",
+                &[],
+            )
             .await
             .and_then(|row| row.try_get(0))
             .map_err(|e| SnapshotError::sql("reading the snapshot's transaction id", e))?;
