@@ -360,3 +360,66 @@ pgcdc_testkit::pg_test! {
         assert!(compared > 100, "snapshot.jsonl: only {compared} records compared");
     }
 }
+
+/// The `after` of every change record in `out`.
+fn afters(out: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(out)
+        .unwrap()
+        .lines()
+        .filter_map(value_payload)
+        .filter_map(|payload| payload.get("after").cloned())
+        .filter(|after| !after.is_null())
+        .collect()
+}
+
+pgcdc_testkit::pg_test! {
+    timeout_secs = 300;
+    async fn bugs_switch_writes_correct_values(version: PgVersion) {
+        // The same changes streamed twice: as Debezium writes them (the default) and with
+        // `pgcdc.debezium.bugs=fix`.
+        let pg = start(version);
+        let dir = tempfile::tempdir().unwrap();
+        pg.psql("postgres", "CREATE DATABASE app").unwrap();
+        pg.psql(
+            "app",
+            "CREATE TABLE t_bugs (id int PRIMARY KEY, n name, d date, ts timestamp, \
+             ts3 timestamp(3))",
+        )
+        .unwrap();
+        stream(&pg, &properties(&pg, &[]), &dir.path().join("setup.jsonl"), false).await;
+        pg.psql(
+            "app",
+            "INSERT INTO t_bugs VALUES \
+             (1, 'pg_class', 'infinity', 'infinity', 'infinity'), \
+             (2, 'x', '-infinity', '-infinity', '-infinity'), \
+             (3, 'y', '2024-02-29', '2024-02-29 13:14:15.123456', '2024-02-29 13:14:15.123')",
+        )
+        .unwrap();
+        let row = |after: &serde_json::Value| {
+            ["n", "d", "ts", "ts3"].map(|c| after[c].to_string()).join(" ")
+        };
+        let reproduced = dir.path().join("reproduce.jsonl");
+        stream(&pg, &properties(&pg, &[]), &reproduced, true).await;
+        let reproduced: Vec<String> = afters(&reproduced).iter().map(row).collect();
+        assert_eq!(
+            reproduced,
+            [
+                "null -2147472692 9223372036825200000 9223372036825200",
+                "null -2147472691 -9223372036832400000 -9223372036832400",
+                "null 19782 1709212455123456 1709212455123",
+            ]
+        );
+        let fixed = dir.path().join("fix.jsonl");
+        let props = properties(&pg, &[("pgcdc.debezium.bugs", "fix")]);
+        stream(&pg, &props, &fixed, true).await;
+        let fixed: Vec<String> = afters(&fixed).iter().map(row).collect();
+        assert_eq!(
+            fixed,
+            [
+                "\"pg_class\" 2147483647 9223372036854775807 9223372036854775807",
+                "\"x\" -2147483648 -9223372036854775808 -9223372036854775808",
+                "\"y\" 19782 1709212455123456 1709212455123",
+            ]
+        );
+    }
+}

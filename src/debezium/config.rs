@@ -52,6 +52,17 @@ pub enum HstoreMode {
     Map,
 }
 
+/// `pgcdc.debezium.bugs`: what to write where Debezium's own output is wrong (see
+/// docs/compatibility.md, "Debezium's bugs").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DebeziumBugs {
+    /// `reproduce` (default): the same (wrong) values as Debezium, so consumers see no change.
+    Reproduce,
+    /// `fix`: the correct values instead (`name` text, ±infinity dates and timestamps as the
+    /// limits of their field type).
+    Fix,
+}
+
 /// `interval.handling.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntervalMode {
@@ -151,6 +162,7 @@ pub const KEYS: &[&str] = &[
     "column.include.list",
     "column.exclude.list",
     "message.key.columns",
+    "pgcdc.debezium.bugs",
 ];
 
 /// The prefixes of the properties [`DebeziumConfig::from_properties`] reads: every
@@ -217,6 +229,8 @@ pub struct DebeziumConfig {
     pub transforms: Transforms,
     /// The column filter, custom keys and column mappers.
     pub columns: ColumnRules,
+    /// `pgcdc.debezium.bugs` (default `reproduce`).
+    pub bugs: DebeziumBugs,
 }
 
 impl DebeziumConfig {
@@ -341,6 +355,15 @@ impl DebeziumConfig {
             provide_transaction_metadata: bool_of(props, "provide.transaction.metadata", false)?,
             transforms: Transforms::from_properties(props)?,
             columns: ColumnRules::from_properties(props)?,
+            bugs: choice(
+                props,
+                "pgcdc.debezium.bugs",
+                &[
+                    ("reproduce", DebeziumBugs::Reproduce),
+                    ("fix", DebeziumBugs::Fix),
+                ],
+                "reproduce or fix",
+            )?,
         })
     }
 
@@ -440,6 +463,19 @@ pub(crate) mod tests {
         let error = DebeziumConfig::from_properties(&bad).unwrap_err();
         assert!(
             error.to_string().contains("decimal.handling.mode"),
+            "{error}"
+        );
+        assert_eq!(config.bugs, DebeziumBugs::Reproduce);
+        let mut fix = props(&base);
+        fix.insert("pgcdc.debezium.bugs".into(), "FIX".into());
+        let fixed = DebeziumConfig::from_properties(&fix).unwrap();
+        assert_eq!(fixed.bugs, DebeziumBugs::Fix);
+        fix.insert("pgcdc.debezium.bugs".into(), "correct".into());
+        let error = DebeziumConfig::from_properties(&fix)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("pgcdc.debezium.bugs") && error.contains("reproduce or fix"),
             "{error}"
         );
         assert!(matches!(

@@ -100,9 +100,12 @@ pub fn fallback_json(conv: &Conv) -> Option<Box<[u8]>> {
 fn zero(conv: &Conv) -> Option<Value> {
     Some(match conv {
         Conv::Int16 | Conv::Int32 | Conv::Int64 => Value::Int8(0),
-        Conv::Date => Value::Date(Date(0)),
+        Conv::Date | Conv::DateFixed => Value::Date(Date(0)),
         Conv::MicroTime | Conv::MilliTime => Value::Time(Time(0)),
-        Conv::MicroTimestamp | Conv::MilliTimestamp => Value::Timestamp(Timestamp(0)),
+        Conv::MicroTimestamp
+        | Conv::MilliTimestamp
+        | Conv::MicroTimestampFixed
+        | Conv::MilliTimestampFixed => Value::Timestamp(Timestamp(0)),
         Conv::ZonedTimestamp { .. } => Value::Timestamptz(Timestamp(0)),
         _ => return None,
     })

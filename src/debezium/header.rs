@@ -67,13 +67,19 @@ fn write_header_value(out: &mut Vec<u8>, conv: &Conv, json: &[u8], connect_time:
                 None => out.extend_from_slice(json),
             }
         }
-        Conv::Date | Conv::MilliTime | Conv::MilliTimestamp if connect_time => {
+        Conv::Date
+        | Conv::DateFixed
+        | Conv::MilliTime
+        | Conv::MilliTimestamp
+        | Conv::MilliTimestampFixed
+            if connect_time =>
+        {
             let number = std::str::from_utf8(json)
                 .ok()
                 .and_then(|t| t.parse::<i64>().ok());
             match number {
                 Some(n) => {
-                    let millis = if *conv == Conv::Date {
+                    let millis = if matches!(conv, Conv::Date | Conv::DateFixed) {
                         n.saturating_mul(MILLIS_PER_DAY)
                     } else {
                         n

@@ -76,4 +76,15 @@ mod tests {
         );
         assert_eq!(json(&Conv::Int32, &Value::Int4(1)), None);
     }
+
+    #[test]
+    fn bugs_fix_writes_snapshots_as_streaming() {
+        // pgcdc.debezium.bugs=fix: BC dates, infinities and names go the streaming way.
+        let bc = Date::from_ymd(-43, 3, 15).unwrap();
+        assert_eq!(json(&Conv::DateFixed, &Value::Date(bc)), None);
+        assert_eq!(json(&Conv::DateFixed, &Value::Date(Date::INFINITY)), None);
+        let name = Value::Text("pg_class".into());
+        assert_eq!(json(&Conv::Text, &name), None);
+        assert_eq!(json(&Conv::AlwaysNull, &name).unwrap(), "\"pg_class\"");
+    }
 }

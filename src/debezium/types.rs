@@ -4,7 +4,8 @@
 use crate::change::types::{TypeCache, TypeInfo, TypeKind};
 
 use super::config::{
-    BinaryMode, DebeziumConfig, DecimalMode, HstoreMode, IntervalMode, TimePrecisionMode,
+    BinaryMode, DebeziumBugs, DebeziumConfig, DecimalMode, HstoreMode, IntervalMode,
+    TimePrecisionMode,
 };
 use super::schema::{Field, Schema, SchemaType};
 
@@ -25,7 +26,8 @@ pub enum Conv {
     Float64,
     /// A string of the value's text (text types, enums, `json`, `uuid`, network types, ...).
     Text,
-    /// The `name` type: always null in streaming, as Debezium writes it.
+    /// The `name` type: always null in streaming, as Debezium writes it (with
+    /// `pgcdc.debezium.bugs=fix`, `name` is [`Conv::Text`]).
     AlwaysNull,
     /// `bytea`, per `binary.handling.mode`.
     Binary(BinaryMode),
@@ -40,18 +42,29 @@ pub enum Conv {
     DecimalString,
     /// `decimal.handling.mode=double`.
     DecimalDouble,
-    /// Days since the epoch (`io.debezium.time.Date`, Connect `Date`).
+    /// Days since the epoch (`io.debezium.time.Date`, Connect `Date`), ±infinity as Debezium
+    /// writes them.
     Date,
+    /// As [`Conv::Date`], ±infinity as `i32::MAX` / `i32::MIN` (`pgcdc.debezium.bugs=fix`).
+    DateFixed,
     /// µs since midnight (`io.debezium.time.MicroTime`).
     MicroTime,
     /// ms since midnight (`io.debezium.time.Time`, Connect `Time`).
     MilliTime,
     /// `io.debezium.time.ZonedTime`.
     ZonedTime,
-    /// µs since the epoch (`io.debezium.time.MicroTimestamp`).
+    /// µs since the epoch (`io.debezium.time.MicroTimestamp`), ±infinity as Debezium writes
+    /// them.
     MicroTimestamp,
-    /// ms since the epoch (`io.debezium.time.Timestamp`, Connect `Timestamp`).
+    /// ms since the epoch (`io.debezium.time.Timestamp`, Connect `Timestamp`), ±infinity as
+    /// Debezium writes them.
     MilliTimestamp,
+    /// As [`Conv::MicroTimestamp`], ±infinity as `i64::MAX` / `i64::MIN`
+    /// (`pgcdc.debezium.bugs=fix`).
+    MicroTimestampFixed,
+    /// As [`Conv::MilliTimestamp`], ±infinity as `i64::MAX` / `i64::MIN`
+    /// (`pgcdc.debezium.bugs=fix`).
+    MilliTimestampFixed,
     /// `io.debezium.time.ZonedTimestamp` with the fraction padded to `precision` digits.
     ZonedTimestamp {
         /// The column's fractional second digits.
@@ -162,6 +175,16 @@ fn map_info(
         _ => return None,
     }
     let adaptive = config.time_precision_mode != TimePrecisionMode::Connect;
+    let fix = config.bugs == DebeziumBugs::Fix;
+    let (date, micro_ts, milli_ts) = if fix {
+        (
+            Conv::DateFixed,
+            Conv::MicroTimestampFixed,
+            Conv::MilliTimestampFixed,
+        )
+    } else {
+        (Conv::Date, Conv::MicroTimestamp, Conv::MilliTimestamp)
+    };
     match info.name.as_str() {
         "bool" => simple(Conv::Bool, "boolean"),
         "int2" => simple(Conv::Int16, "int16"),
@@ -182,13 +205,14 @@ fn map_info(
         },
         "text" | "varchar" | "bpchar" | "char" | "citext" | "inet" | "cidr" | "macaddr"
         | "macaddr8" => simple(Conv::Text, "string"),
+        "name" if fix => simple(Conv::Text, "string"),
         "name" => simple(Conv::AlwaysNull, "string"),
         "bytea" => match config.binary_mode {
             BinaryMode::Bytes => simple(Conv::Binary(BinaryMode::Bytes), "bytes"),
             mode => simple(Conv::Binary(mode), "string"),
         },
-        "date" if adaptive => named(Conv::Date, "int32", "io.debezium.time.Date"),
-        "date" => named(Conv::Date, "int32", "org.apache.kafka.connect.data.Date"),
+        "date" if adaptive => named(date, "int32", "io.debezium.time.Date"),
+        "date" => named(date, "int32", "org.apache.kafka.connect.data.Date"),
         "time" => match config.time_precision_mode {
             TimePrecisionMode::Connect => named(
                 Conv::MilliTime,
@@ -201,19 +225,13 @@ fn map_info(
             _ => named(Conv::MicroTime, "int64", "io.debezium.time.MicroTime"),
         },
         "timetz" => named(Conv::ZonedTime, "string", "io.debezium.time.ZonedTime"),
-        "timestamp" if !adaptive => named(
-            Conv::MilliTimestamp,
-            "int64",
-            "org.apache.kafka.connect.data.Timestamp",
-        ),
-        "timestamp" if time_precision(typmod) <= 3 => {
-            named(Conv::MilliTimestamp, "int64", "io.debezium.time.Timestamp")
+        "timestamp" if !adaptive => {
+            named(milli_ts, "int64", "org.apache.kafka.connect.data.Timestamp")
         }
-        "timestamp" => named(
-            Conv::MicroTimestamp,
-            "int64",
-            "io.debezium.time.MicroTimestamp",
-        ),
+        "timestamp" if time_precision(typmod) <= 3 => {
+            named(milli_ts, "int64", "io.debezium.time.Timestamp")
+        }
+        "timestamp" => named(micro_ts, "int64", "io.debezium.time.MicroTimestamp"),
         "timestamptz" => named(
             Conv::ZonedTimestamp {
                 precision: time_precision(typmod),
@@ -317,4 +335,36 @@ fn numeric(typmod: i32, config: &DebeziumConfig) -> Option<Mapping> {
         .named("io.debezium.data.VariableScaleDecimal", Some(1))
         .with_doc("Variable scaled decimal"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::debezium::config::tests::props;
+
+    fn conv(oid: u32, typmod: i32, bugs: &str) -> Conv {
+        let config = DebeziumConfig::from_properties(&props(&[
+            ("topic.prefix", "p"),
+            ("database.dbname", "d"),
+            ("pgcdc.debezium.bugs", bugs),
+        ]))
+        .unwrap();
+        map_type(&TypeCache::new(), oid, typmod, &config)
+            .unwrap()
+            .conv
+    }
+
+    #[test]
+    fn bugs_switch_picks_the_conversions() {
+        // name (19), date (1082), timestamp (1114) and timestamp(3).
+        assert_eq!(conv(19, -1, "reproduce"), Conv::AlwaysNull);
+        assert_eq!(conv(19, -1, "fix"), Conv::Text);
+        assert_eq!(conv(1082, -1, "reproduce"), Conv::Date);
+        assert_eq!(conv(1082, -1, "fix"), Conv::DateFixed);
+        assert_eq!(conv(1114, -1, "reproduce"), Conv::MicroTimestamp);
+        assert_eq!(conv(1114, -1, "fix"), Conv::MicroTimestampFixed);
+        assert_eq!(conv(1114, 3, "reproduce"), Conv::MilliTimestamp);
+        assert_eq!(conv(1114, 3, "fix"), Conv::MilliTimestampFixed);
+    }
 }

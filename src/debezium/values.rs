@@ -95,6 +95,11 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
             // Debezium adds the 2000-01-01 offset to PostgreSQL's raw infinities as an int.
             write_int(out, d.days().unwrap_or(d.0.wrapping_add(PG_EPOCH_DAYS)));
         }
+        (Conv::DateFixed, Value::Date(d)) => write_int(
+            out,
+            d.days()
+                .unwrap_or(if d.0 > 0 { i32::MAX } else { i32::MIN }),
+        ),
         (Conv::MicroTime, Value::Time(t)) => write_int(out, t.0),
         (Conv::MilliTime, Value::Time(t)) => write_int(out, t.0.div_euclid(1000)),
         (Conv::ZonedTime, Value::TimeTz(t)) => {
@@ -107,22 +112,22 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
         }
         (Conv::MicroTimestamp, Value::Timestamp(ts)) => write_int(
             out,
-            ts.micros().unwrap_or(if ts.0 > 0 {
-                TIMESTAMP_INFINITY
-            } else {
-                TIMESTAMP_NEG_INFINITY
-            }),
+            ts.micros().unwrap_or(debezium_timestamp_infinity(ts.0 > 0)),
         ),
         (Conv::MilliTimestamp, Value::Timestamp(ts)) => write_int(
             out,
-            ts.micros().map_or(
-                if ts.0 > 0 {
-                    TIMESTAMP_INFINITY / 1000
-                } else {
-                    TIMESTAMP_NEG_INFINITY / 1000
-                },
-                |us| us.div_euclid(1000),
-            ),
+            ts.micros()
+                .map_or(debezium_timestamp_infinity(ts.0 > 0) / 1000, |us| {
+                    us.div_euclid(1000)
+                }),
+        ),
+        (Conv::MicroTimestampFixed, Value::Timestamp(ts)) => {
+            write_int(out, ts.micros().unwrap_or(i64_limit(ts.0 > 0)));
+        }
+        (Conv::MilliTimestampFixed, Value::Timestamp(ts)) => write_int(
+            out,
+            ts.micros()
+                .map_or(i64_limit(ts.0 > 0), |us| us.div_euclid(1000)),
         ),
         (Conv::ZonedTimestamp { precision }, Value::Timestamptz(ts)) => match ts.micros() {
             Some(us) => write_str(out, &zoned_timestamp(us, *precision)),
@@ -173,6 +178,20 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
         (conv, v) => return Err(mismatch(conv, v)),
     }
     Ok(())
+}
+
+/// The µs Debezium writes for `timestamp` ±infinity: the JDBC driver's constants.
+fn debezium_timestamp_infinity(positive: bool) -> i64 {
+    if positive {
+        TIMESTAMP_INFINITY
+    } else {
+        TIMESTAMP_NEG_INFINITY
+    }
+}
+
+/// `i64::MAX` for +infinity, `i64::MIN` for -infinity (`pgcdc.debezium.bugs=fix`).
+fn i64_limit(positive: bool) -> i64 {
+    if positive { i64::MAX } else { i64::MIN }
 }
 
 /// Appends what Debezium writes for an unchanged TOASTed value: the placeholder as a string, as
@@ -540,6 +559,29 @@ mod tests {
     }
 
     #[test]
+    fn bugs_fixed_infinities_are_the_type_limits() {
+        let date = |d| json(&Conv::DateFixed, &Value::Date(d));
+        assert_eq!(date(Date(19_782)), "19782");
+        assert_eq!(date(Date::INFINITY), "2147483647");
+        assert_eq!(date(Date::NEG_INFINITY), "-2147483648");
+        for conv in [Conv::MicroTimestampFixed, Conv::MilliTimestampFixed] {
+            let ts = |t| json(&conv, &Value::Timestamp(t));
+            assert_eq!(ts(Timestamp::INFINITY), "9223372036854775807");
+            assert_eq!(ts(Timestamp::NEG_INFINITY), "-9223372036854775808");
+        }
+        let finite = Value::Timestamp(Timestamp(1_709_212_455_123_456));
+        assert_eq!(
+            json(&Conv::MicroTimestampFixed, &finite),
+            "1709212455123456"
+        );
+        assert_eq!(json(&Conv::MilliTimestampFixed, &finite), "1709212455123");
+        // reproduce: name is always null (Conv::AlwaysNull), fix: its text (Conv::Text).
+        let name = Value::Text("pg_class".into());
+        assert_eq!(json(&Conv::AlwaysNull, &name), "null");
+        assert_eq!(json(&Conv::Text, &name), "\"pg_class\"");
+    }
+
+    #[test]
     fn dates_and_times() {
         assert_eq!(json(&Conv::Date, &Value::Date(Date(19_782))), "19782");
         assert_eq!(
@@ -581,6 +623,7 @@ mod tests {
         assert_eq!(json(&Conv::MilliTimestamp, &ts), "9223372036825200");
         let ts = Value::Timestamp(Timestamp::NEG_INFINITY);
         assert_eq!(json(&Conv::MicroTimestamp, &ts), "-9223372036832400000");
+        assert_eq!(json(&Conv::MilliTimestamp, &ts), "-9223372036832400");
         let z = |p| Conv::ZonedTimestamp { precision: p };
         assert_eq!(
             json(&z(6), &Value::Timestamptz(Timestamp(0))),
