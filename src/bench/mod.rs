@@ -253,6 +253,36 @@ pub fn time_pgcdc_to_kafka(
     Ok(KafkaDrain { took, peak_rss_kib })
 }
 
+/// librdkafka's mock brokers (in memory, listening on TCP), with the topics of run `run`'s
+/// records (`bench<run>.<schema>.<table>` of every published table, one partition) created.
+pub fn kafka_mock_for(
+    cluster: &Cluster,
+    run: u32,
+) -> Result<
+    rdkafka::mocking::MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    LocalPgError,
+> {
+    let mock = rdkafka::mocking::MockCluster::new(1).map_err(|error| LocalPgError::Spawn {
+        program: "librdkafka mock cluster".to_owned(),
+        source: std::io::Error::other(error.to_string()),
+    })?;
+    let tables = cluster.psql(
+        DATABASE,
+        &format!(
+            "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = {}",
+            quote_literal(PUBLICATION)
+        ),
+    )?;
+    for table in tables.lines().map(str::trim).filter(|t| !t.is_empty()) {
+        mock.create_topic(&format!("bench{run}.{table}"), 1, 1)
+            .map_err(|error| LocalPgError::Spawn {
+                program: "librdkafka mock cluster".to_owned(),
+                source: std::io::Error::other(error.to_string()),
+            })?;
+    }
+    Ok(mock)
+}
+
 /// `VmHWM` of a `/proc/PID/status`, in KiB.
 fn vm_hwm_kib(status: &str) -> Option<u64> {
     status

@@ -26,7 +26,8 @@ pub struct Options {
     #[arg(long)]
     pub audit: bool,
     /// Also measure `pgcdc replay` into the Kafka brokers at HOST:PORT (Debezium's records),
-    /// with its peak memory.
+    /// with its peak memory; `mock`: into librdkafka's in-memory mock brokers (over TCP, in this
+    /// process), which shows pgcdc's own limit rather than a broker's.
     #[arg(long, value_name = "HOST:PORT")]
     pub kafka: Option<String>,
 }
@@ -124,7 +125,18 @@ pub async fn run(options: &Options) -> Result<(), BenchError> {
             })?;
             let mut best: Option<KafkaDrain> = None;
             for run in 0..options.repeat.max(1) {
-                let drain = time_pgcdc_to_kafka(&program, &cluster, &backlog, bootstrap, run)?;
+                let drain = if bootstrap == "mock" {
+                    let mock = super::kafka_mock_for(&cluster, run)?;
+                    time_pgcdc_to_kafka(
+                        &program,
+                        &cluster,
+                        &backlog,
+                        &mock.bootstrap_servers(),
+                        run,
+                    )?
+                } else {
+                    time_pgcdc_to_kafka(&program, &cluster, &backlog, bootstrap, run)?
+                };
                 if best.is_none_or(|b| drain.took < b.took) {
                     best = Some(drain);
                 }
