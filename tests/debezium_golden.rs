@@ -383,20 +383,21 @@ pgcdc_testkit::pg_test! {
         pg.psql(
             "app",
             "CREATE TABLE t_bugs (id int PRIMARY KEY, n name, d date, ts timestamp, \
-             ts3 timestamp(3))",
+             ts3 timestamp(3), da date[])",
         )
         .unwrap();
         stream(&pg, &properties(&pg, &[]), &dir.path().join("setup.jsonl"), false).await;
         pg.psql(
             "app",
             "INSERT INTO t_bugs VALUES \
-             (1, 'pg_class', 'infinity', 'infinity', 'infinity'), \
-             (2, 'x', '-infinity', '-infinity', '-infinity'), \
-             (3, 'y', '2024-02-29', '2024-02-29 13:14:15.123456', '2024-02-29 13:14:15.123')",
+             (1, 'pg_class', 'infinity', 'infinity', 'infinity', '{infinity}'), \
+             (2, 'x', '-infinity', '-infinity', '-infinity', '{-infinity}'), \
+             (3, 'y', '2024-02-29', '2024-02-29 13:14:15.123456', '2024-02-29 13:14:15.123', \
+              '{0044-03-15 BC}')",
         )
         .unwrap();
         let row = |after: &serde_json::Value| {
-            ["n", "d", "ts", "ts3"].map(|c| after[c].to_string()).join(" ")
+            ["n", "d", "ts", "ts3", "da"].map(|c| after[c].to_string()).join(" ")
         };
         let reproduced = dir.path().join("reproduce.jsonl");
         stream(&pg, &properties(&pg, &[]), &reproduced, true).await;
@@ -404,9 +405,9 @@ pgcdc_testkit::pg_test! {
         assert_eq!(
             reproduced,
             [
-                "null -2147472692 9223372036825200000 9223372036825200",
-                "null -2147472691 -9223372036832400000 -9223372036832400",
-                "null 19782 1709212455123456 1709212455123",
+                "null -2147472692 9223372036825200000 9223372036825200 [-622191234]",
+                "null -2147472691 -9223372036832400000 -9223372036832400 [-625821272]",
+                "null 19782 1709212455123456 1709212455123 [-703383]",
             ]
         );
         let fixed = dir.path().join("fix.jsonl");
@@ -416,9 +417,9 @@ pgcdc_testkit::pg_test! {
         assert_eq!(
             fixed,
             [
-                "\"pg_class\" 2147483647 9223372036854775807 9223372036854775807",
-                "\"x\" -2147483648 -9223372036854775808 -9223372036854775808",
-                "\"y\" 19782 1709212455123456 1709212455123",
+                "\"pg_class\" 2147483647 9223372036854775807 9223372036854775807 [2147483647]",
+                "\"x\" -2147483648 -9223372036854775808 -9223372036854775808 [-2147483648]",
+                "\"y\" 19782 1709212455123456 1709212455123 [-735160]",
             ]
         );
     }

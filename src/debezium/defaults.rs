@@ -18,7 +18,7 @@ use super::values::write_value;
 pub fn default_json(types: &TypeCache, column: &ColumnInfo, conv: &Conv) -> Option<Box<[u8]>> {
     if matches!(
         conv,
-        Conv::VariableScaleDecimal | Conv::Binary(_) | Conv::Array(_)
+        Conv::VariableScaleDecimal | Conv::Binary(_) | Conv::Array(..)
     ) {
         return None;
     }

@@ -82,11 +82,26 @@ pub enum Conv {
     HstoreMap,
     /// `io.debezium.data.Bits`: little-endian bytes.
     Bits,
-    /// An array of elements converted by the inner conversion.
-    Array(Box<Conv>),
+    /// An array of elements converted by the inner conversion, the way [`ArrayElements`] says.
+    Array(Box<Conv>, ArrayElements),
     /// A type Debezium does not know, kept with `include.unknown.datatypes=true`: its text as
     /// bytes.
     UnknownBytes,
+}
+
+/// How an array's elements are converted: Debezium reads array columns through the JDBC
+/// driver's array path, which differs from its conversion of a single value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrayElements {
+    /// Each element as a single value of its type (`pgcdc.debezium.bugs=fix`).
+    Exact,
+    /// As Debezium writes them: the whole array null when a numeric element is NaN or
+    /// ±infinity, `date` elements as its snapshot writes dates, `time` elements cut to
+    /// milliseconds (and `24:00:00` to 0).
+    Debezium,
+    /// As [`ArrayElements::Debezium`], for an enum array: the whole array null when an element
+    /// is NULL.
+    DebeziumEnum,
 }
 
 /// A column's schema and conversion.
@@ -164,9 +179,15 @@ fn map_info(
                 return None;
             }
             let inner = map_info(types, element, typmod, config)?;
-            let items_optional = !matches!(element.kind, TypeKind::Enum { .. });
+            let is_enum = matches!(element.kind, TypeKind::Enum { .. });
+            let elements = match config.bugs {
+                DebeziumBugs::Fix => ArrayElements::Exact,
+                DebeziumBugs::Reproduce if is_enum => ArrayElements::DebeziumEnum,
+                DebeziumBugs::Reproduce => ArrayElements::Debezium,
+            };
+            let items_optional = !is_enum;
             return Some(Mapping {
-                conv: Conv::Array(Box::new(inner.conv)),
+                conv: Conv::Array(Box::new(inner.conv), elements),
                 schema: Schema::array(inner.schema.with_optional(items_optional), true),
             });
         }
@@ -366,5 +387,12 @@ mod tests {
         assert_eq!(conv(1114, -1, "fix"), Conv::MicroTimestampFixed);
         assert_eq!(conv(1114, 3, "reproduce"), Conv::MilliTimestamp);
         assert_eq!(conv(1114, 3, "fix"), Conv::MilliTimestampFixed);
+        // date[] (1182).
+        let elements = |bugs| match conv(1182, -1, bugs) {
+            Conv::Array(_, elements) => elements,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(elements("reproduce"), ArrayElements::Debezium);
+        assert_eq!(elements("fix"), ArrayElements::Exact);
     }
 }

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::prelude::BASE64_URL_SAFE;
 
 use crate::change::value::{
-    BitString, Hstore, Interval, Money, Numeric, PG_EPOCH_DAYS, USECS_PER_DAY, Value,
+    Array, BitString, Hstore, Interval, Money, Numeric, PG_EPOCH_DAYS, USECS_PER_DAY, Value,
     civil_from_days,
 };
 
@@ -15,7 +15,8 @@ use super::javamap::hash_map_order;
 use super::json::{
     write_base64, write_f32, write_f64, write_int, write_str, write_str_keeping_astral,
 };
-use super::types::Conv;
+use super::snapshot::write_snapshot_value;
+use super::types::{ArrayElements, Conv};
 
 /// A value whose variant does not fit its column's conversion.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +42,8 @@ fn mismatch(conv: &Conv, value: &Value) -> Mismatch {
 const TIMESTAMP_INFINITY: i64 = 9_223_372_036_825_200_000;
 /// `PGStatement.DATE_NEGATIVE_INFINITY`.
 const TIMESTAMP_NEG_INFINITY: i64 = -9_223_372_036_832_400_000;
+/// ms in a day.
+const MILLIS_PER_DAY: i64 = 86_400_000;
 /// µs in one month of a `MicroDuration`: 30.4375 days.
 const MICROS_PER_MONTH: i64 = 2_629_800_000_000;
 
@@ -160,14 +163,19 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
         (Conv::Bits, Value::Bit(bits) | Value::Varbit(bits)) => {
             write_base64(out, &bits_little_endian(bits));
         }
-        (Conv::Array(inner), Value::Array(array)) => {
+        (Conv::Array(inner, elements), Value::Array(array)) => {
+            if *elements != ArrayElements::Exact && debezium_nulls_array(*elements, array) {
+                out.extend_from_slice(b"null");
+                return Ok(());
+            }
             out.push(b'[');
             for (i, element) in array.elements.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
                 match element {
-                    Some(v) => write_value(out, inner, v)?,
+                    Some(v) if *elements == ArrayElements::Exact => write_value(out, inner, v)?,
+                    Some(v) => write_debezium_element(out, inner, v)?,
                     None => out.extend_from_slice(b"null"),
                 }
             }
@@ -176,6 +184,34 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
         (Conv::UnknownBytes, Value::Unknown { text, .. }) => write_base64(out, text),
         (Conv::UnknownBytes, v) => write_base64(out, v.to_string().as_bytes()),
         (conv, v) => return Err(mismatch(conv, v)),
+    }
+    Ok(())
+}
+
+/// Whether Debezium's JDBC array path fails on `array` and writes null for the whole column:
+/// a NULL element of an enum array, a NaN or infinite `numeric` element.
+fn debezium_nulls_array(elements: ArrayElements, array: &Array) -> bool {
+    array.elements.iter().any(|element| match element {
+        None => elements == ArrayElements::DebeziumEnum,
+        Some(Value::Numeric(n)) => {
+            matches!(n, Numeric::NaN | Numeric::Infinity | Numeric::NegInfinity)
+        }
+        Some(_) => false,
+    })
+}
+
+/// An array element as Debezium's JDBC array path converts it: dates as its snapshot does,
+/// times cut to milliseconds within the day; anything else as a single value.
+fn write_debezium_element(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), Mismatch> {
+    match (conv, value) {
+        (Conv::Date, Value::Date(_)) if write_snapshot_value(out, conv, value) => {}
+        (Conv::MicroTime, Value::Time(t)) => {
+            write_int(out, t.0.div_euclid(1000).rem_euclid(MILLIS_PER_DAY) * 1000);
+        }
+        (Conv::MilliTime, Value::Time(t)) => {
+            write_int(out, t.0.div_euclid(1000).rem_euclid(MILLIS_PER_DAY));
+        }
+        _ => write_value(out, conv, value)?,
     }
     Ok(())
 }
@@ -201,7 +237,7 @@ pub fn write_unavailable(out: &mut Vec<u8>, conv: &Conv, placeholder: &str) {
     match conv {
         Conv::Binary(BinaryMode::Bytes) => write_base64(out, placeholder.as_bytes()),
         Conv::Binary(_) => out.extend_from_slice(b"null"),
-        Conv::Array(_) => {
+        Conv::Array(..) => {
             out.push(b'[');
             for (i, b) in placeholder.bytes().enumerate() {
                 if i > 0 {
@@ -558,6 +594,79 @@ mod tests {
         }
     }
 
+    fn array(elements: Vec<Option<Value>>) -> Value {
+        let len = elements.len();
+        Value::Array(Box::new(Array {
+            element_oid: 0,
+            delimiter: b',',
+            dims: vec![crate::change::value::ArrayDim {
+                len,
+                lower_bound: 1,
+            }],
+            elements,
+        }))
+    }
+
+    #[test]
+    fn arrays_through_debeziums_jdbc_path_or_exact() {
+        let both = |inner: Conv, enum_elements: bool, value: &Value| {
+            let reproduce = if enum_elements {
+                ArrayElements::DebeziumEnum
+            } else {
+                ArrayElements::Debezium
+            };
+            [reproduce, ArrayElements::Exact]
+                .map(|elements| json(&Conv::Array(Box::new(inner.clone()), elements), value))
+        };
+        let red = || Some(Value::Text("red".into()));
+        // An enum array with a NULL element.
+        let enums = array(vec![red(), None]);
+        assert_eq!(both(Conv::Text, true, &enums), ["null", "[\"red\",null]"]);
+        assert_eq!(both(Conv::Text, false, &enums)[0], "[\"red\",null]");
+        assert_eq!(both(Conv::Text, true, &array(vec![red()]))[0], "[\"red\"]");
+        // NaN or an infinity in a numeric array.
+        let numbers = array(vec![Some(numeric("1.5")), Some(numeric("NaN"))]);
+        assert_eq!(
+            both(Conv::DecimalString, false, &numbers),
+            ["null", "[\"1.5\",\"NAN\"]"]
+        );
+        let numbers = array(vec![Some(numeric("Infinity"))]);
+        assert_eq!(both(Conv::DecimalString, false, &numbers)[0], "null");
+        let numbers = array(vec![Some(numeric("2.50")), None]);
+        assert_eq!(
+            both(Conv::DecimalString, false, &numbers),
+            ["[\"2.50\",null]", "[\"2.50\",null]"]
+        );
+        // Dates as Debezium's snapshot writes them.
+        let bc = Date::from_ymd(-43, 3, 15).unwrap();
+        let dates = array(vec![
+            Some(Value::Date(Date::INFINITY)),
+            Some(Value::Date(Date::NEG_INFINITY)),
+            Some(Value::Date(bc)),
+        ]);
+        assert_eq!(
+            both(Conv::Date, false, &dates)[0],
+            "[-622191234,-625821272,-703383]"
+        );
+        assert_eq!(
+            both(Conv::DateFixed, false, &dates)[1],
+            "[2147483647,-2147483648,-735160]"
+        );
+        // Times cut to milliseconds, 24:00:00 as 0.
+        let times = array(vec![
+            Some(Value::Time(Time(USECS_PER_DAY))),
+            Some(Value::Time(Time(86_399_999_999))),
+        ]);
+        assert_eq!(
+            both(Conv::MicroTime, false, &times),
+            ["[0,86399999000]", "[86400000000,86399999999]"]
+        );
+        assert_eq!(
+            both(Conv::MilliTime, false, &times),
+            ["[0,86399999]", "[86400000,86399999]"]
+        );
+    }
+
     #[test]
     fn bugs_fixed_infinities_are_the_type_limits() {
         let date = |d| json(&Conv::DateFixed, &Value::Date(d));
@@ -697,7 +806,11 @@ mod tests {
         );
         assert_eq!(out, b"\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\"");
         out.clear();
-        write_unavailable(&mut out, &Conv::Array(Box::new(Conv::Int32)), "__d");
+        write_unavailable(
+            &mut out,
+            &Conv::Array(Box::new(Conv::Int32), ArrayElements::Debezium),
+            "__d",
+        );
         assert_eq!(out, b"[95,95,100]");
     }
 }
