@@ -6,7 +6,7 @@
 //! {"txid": 8589935339, "user": "alice", "request_id": "r-17", "endpoint": "PATCH /customers/1"}
 //! ```
 //!
-//! pgcdc consumes the topic ([`consume`]) and keeps each record in `pgcdc_audit.requests`. A
+//! pgcdc consumes the topic ([`super::kafka::spawn`]) and keeps each record in `pgcdc_audit.requests`. A
 //! record and a transaction meet when the transaction id matches (its low 32 bits, which is what
 //! the replication stream carries) and the record's timestamp is within
 //! `pgcdc.audit.requests.window.ms` of the commit time. Whichever comes second does the join:

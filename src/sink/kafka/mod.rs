@@ -9,7 +9,7 @@
 //! until [`Sink::room`] resolves.
 //!
 //! The producer retries what can be retried by itself. A delivery that fails (or a record the
-//! producer refuses) stops the run with a message saying what to do (see [`failure`]); nothing
+//! producer refuses) stops the run with a message saying what to do; nothing
 //! from that record on is acknowledged.
 
 mod failure;
