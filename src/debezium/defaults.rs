@@ -26,11 +26,9 @@ pub fn default_json(types: &TypeCache, column: &ColumnInfo, conv: &Conv) -> Opti
     let value = if expr.starts_with("nextval(") || is_current_time(expr) {
         zero(conv)?
     } else {
-        let mut literal = literal_text(expr)?;
-        if *conv == Conv::DecimalString {
-            // Debezium writes the default at the column's scale (`-12.50` for `numeric(6,2)`).
-            literal = at_scale(&literal, column.type_modifier);
-        }
+        // A `numeric(p,s)` default is written at the column's scale (`-12.50` for
+        // `numeric(6,2)`) by its conversion, as values are.
+        let literal = literal_text(expr)?;
         parse_text(
             types,
             column.type_oid,
@@ -42,27 +40,6 @@ pub fn default_json(types: &TypeCache, column: &ColumnInfo, conv: &Conv) -> Opti
     let mut out = Vec::new();
     write_value(&mut out, conv, &value).ok()?;
     Some(out.into_boxed_slice())
-}
-
-/// A numeric literal padded with zeros to the scale of `numeric(p,s)`'s type modifier.
-fn at_scale(literal: &str, typmod: i32) -> String {
-    if typmod < 4
-        || !literal
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-    {
-        return literal.to_owned();
-    }
-    let scale = usize::try_from((typmod - 4) & 0xffff).unwrap_or(0);
-    let decimals = literal.find('.').map_or(0, |dot| literal.len() - dot - 1);
-    let mut text = literal.to_owned();
-    if decimals < scale {
-        if decimals == 0 && !text.contains('.') {
-            text.push('.');
-        }
-        text.extend(std::iter::repeat_n('0', scale - decimals));
-    }
-    text
 }
 
 fn is_current_time(expr: &str) -> bool {
@@ -105,8 +82,8 @@ fn zero(conv: &Conv) -> Option<Value> {
         Conv::MicroTimestamp
         | Conv::MilliTimestamp
         | Conv::MicroTimestampFixed
-        | Conv::MilliTimestampFixed => Value::Timestamp(Timestamp(0)),
-        Conv::ZonedTimestamp { .. } => Value::Timestamptz(Timestamp(0)),
+        | Conv::MilliTimestampFixed => Value::Timestamp(Timestamp::UNIX_EPOCH),
+        Conv::ZonedTimestamp { .. } => Value::Timestamptz(Timestamp::UNIX_EPOCH),
         _ => return None,
     })
 }

@@ -14,7 +14,8 @@
 //! * [`table`]: what is worked out once per table description (schemas serialized once);
 //! * [`header`]: keys as the `__debezium.newkey` / `oldkey` headers print them;
 //! * [`txmeta`]: transaction metadata (the `transaction` topic and block);
-//! * [`snapshot`]: what differs in snapshot records;
+//! * [`snapshot`]: what differs in snapshot records; [`julian`]: dates and timestamps as the
+//!   JDBC driver reads them (snapshots, array elements);
 //! * [`transform`]: Kafka's `RegexRouter`, applied to every record's topic;
 //! * [`javamap`]: Java `HashMap` iteration order, which some of the output follows.
 //!
@@ -28,6 +29,7 @@ pub mod envelope;
 pub mod header;
 pub mod javamap;
 pub mod json;
+pub mod julian;
 pub mod schema;
 pub mod snapshot;
 pub mod source;

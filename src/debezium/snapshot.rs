@@ -1,13 +1,15 @@
 //! What differs in Debezium's snapshot records: `source.snapshot` names where a row stands
 //! (`first`, `first_in_data_collection`, `true`, `last_in_data_collection`, `last`), and a few
 //! values are converted by the JDBC driver instead of the streaming decoder: a `date` loses its
-//! era (44 BC reads as AD 44), `date` ±infinity become the driver's odd day counts, and `name`
-//! columns, always null in streaming, carry their text.
+//! era (44 BC reads as AD 44) and goes through Java's calendar (see [`super::julian`]), `date`
+//! ±infinity become the driver's odd day counts, and `name` columns, always null in streaming,
+//! carry their text.
 
 use crate::change::SnapshotMarker;
-use crate::change::value::{Value, civil_from_days, days_from_civil};
+use crate::change::value::Value;
 
 use super::json::{write_int, write_str};
+use super::julian::driver_date_days;
 use super::types::Conv;
 
 /// `date 'infinity'` as a snapshot writes it.
@@ -32,15 +34,7 @@ pub fn write_snapshot_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> bo
     match (conv, value) {
         (Conv::AlwaysNull, Value::Text(text)) => write_str(out, text.as_str()),
         (Conv::Date, Value::Date(date)) => match date.days() {
-            Some(days) => {
-                let (year, month, day) = civil_from_days(i64::from(days));
-                if year <= 0 {
-                    // Astronomical year 0 is 1 BC: the driver keeps the year number, drops the era.
-                    write_int(out, days_from_civil(1 - year, month, day));
-                } else {
-                    write_int(out, days);
-                }
-            }
+            Some(days) => write_int(out, driver_date_days(i64::from(days))),
             None if date.0 > 0 => write_int(out, DATE_INFINITY),
             None => write_int(out, DATE_NEG_INFINITY),
         },

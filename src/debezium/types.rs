@@ -38,8 +38,15 @@ pub enum Conv {
     },
     /// `io.debezium.data.VariableScaleDecimal` (`numeric` without a scale).
     VariableScaleDecimal,
-    /// `decimal.handling.mode=string`.
-    DecimalString,
+    /// `decimal.handling.mode=string`: the value's text, padded with zeros to `scale` decimals
+    /// when it has fewer, as Debezium sets a `numeric(p,s)` column's scale on each value.
+    DecimalString {
+        /// The scale values are padded to: a `numeric(p,s)` column's scale as Debezium reads it
+        /// from the type modifier (a negative scale, PostgreSQL 15 and later, read as the
+        /// unsigned 11-bit field: `-2` as 2046), `None` for `money`, unconstrained `numeric`
+        /// and, with `pgcdc.debezium.bugs=fix`, a negative scale.
+        scale: Option<u16>,
+    },
     /// `decimal.handling.mode=double`.
     DecimalDouble,
     /// Days since the epoch (`io.debezium.time.Date`, Connect `Date`), ±infinity as Debezium
@@ -221,7 +228,7 @@ fn map_info(
                 },
                 schema: decimal_schema(u32::from(config.money_fraction_digits), None),
             }),
-            DecimalMode::String => simple(Conv::DecimalString, "string"),
+            DecimalMode::String => simple(Conv::DecimalString { scale: None }, "string"),
             DecimalMode::Double => simple(Conv::DecimalDouble, "double"),
         },
         "text" | "varchar" | "bpchar" | "char" | "citext" | "inet" | "cidr" | "macaddr"
@@ -327,21 +334,37 @@ fn decimal_schema(scale: u32, precision: Option<u32>) -> Schema {
     }
 }
 
+/// The precision and scale of `numeric(p,s)` from its type modifier, as Debezium reads them:
+/// the scale is the low 16 bits, so a negative scale (stored in 11 bits) comes out as
+/// `2048 + s`. `None` for unconstrained `numeric`.
+fn numeric_typmod(typmod: i32) -> Option<(u16, u16)> {
+    let bits = u32::try_from(typmod.checked_sub(4)?).ok()?;
+    Some(((bits >> 16) as u16, bits as u16))
+}
+
+/// Whether a scale read by [`numeric_typmod`] is PostgreSQL's negative scale: its 11-bit field
+/// has the sign bit set.
+fn is_negative_scale(scale: u16) -> bool {
+    scale & 0x400 != 0
+}
+
 /// `numeric(p,s)` from its type modifier, or unconstrained `numeric`.
 fn numeric(typmod: i32, config: &DebeziumConfig) -> Option<Mapping> {
+    let typmod = numeric_typmod(typmod);
     match config.decimal_mode {
-        DecimalMode::String => return simple(Conv::DecimalString, "string"),
+        DecimalMode::String => {
+            let scale = typmod.map(|(_, scale)| scale).filter(|&scale| {
+                config.bugs == DebeziumBugs::Reproduce || !is_negative_scale(scale)
+            });
+            return simple(Conv::DecimalString { scale }, "string");
+        }
         DecimalMode::Double => return simple(Conv::DecimalDouble, "double"),
         DecimalMode::Precise => {}
     }
-    if typmod >= 4 {
-        let precision = ((typmod - 4) >> 16) & 0xffff;
-        let scale = (typmod - 4) & 0xffff;
+    if let Some((precision, scale)) = typmod {
         return Some(Mapping {
-            conv: Conv::Decimal {
-                scale: scale as u16,
-            },
-            schema: decimal_schema(scale as u32, Some(precision as u32)),
+            conv: Conv::Decimal { scale },
+            schema: decimal_schema(u32::from(scale), Some(u32::from(precision))),
         });
     }
     Some(Mapping {
@@ -365,15 +388,56 @@ mod tests {
     use crate::debezium::config::tests::props;
 
     fn conv(oid: u32, typmod: i32, bugs: &str) -> Conv {
-        let config = DebeziumConfig::from_properties(&props(&[
-            ("topic.prefix", "p"),
-            ("database.dbname", "d"),
-            ("pgcdc.debezium.bugs", bugs),
-        ]))
-        .unwrap();
-        map_type(&TypeCache::new(), oid, typmod, &config)
-            .unwrap()
-            .conv
+        mapping(oid, typmod, &[("pgcdc.debezium.bugs", bugs)]).conv
+    }
+
+    fn mapping(oid: u32, typmod: i32, settings: &[(&str, &str)]) -> Mapping {
+        let mut all = vec![("topic.prefix", "p"), ("database.dbname", "d")];
+        all.extend_from_slice(settings);
+        let config = DebeziumConfig::from_properties(&props(&all)).unwrap();
+        map_type(&TypeCache::new(), oid, typmod, &config).unwrap()
+    }
+
+    /// The type modifier of `numeric(precision, scale)`, as PostgreSQL stores it.
+    fn numeric_modifier(precision: i32, scale: i32) -> i32 {
+        ((precision << 16) | (scale & 0x7ff)) + 4
+    }
+
+    #[test]
+    fn numeric_scales_as_debezium_reads_them() {
+        let string = |typmod, bugs| {
+            let settings = [
+                ("decimal.handling.mode", "string"),
+                ("pgcdc.debezium.bugs", bugs),
+            ];
+            mapping(1700, typmod, &settings).conv
+        };
+        let scale = |scale| Conv::DecimalString { scale };
+        assert_eq!(string(-1, "reproduce"), scale(None));
+        assert_eq!(string(numeric_modifier(6, 2), "reproduce"), scale(Some(2)));
+        assert_eq!(string(numeric_modifier(6, 2), "fix"), scale(Some(2)));
+        assert_eq!(
+            string(numeric_modifier(5, -2), "reproduce"),
+            scale(Some(2046))
+        );
+        assert_eq!(string(numeric_modifier(5, -2), "fix"), scale(None));
+        assert_eq!(
+            string(numeric_modifier(1000, -1000), "reproduce"),
+            scale(Some(1048))
+        );
+        assert_eq!(
+            string(numeric_modifier(1000, 1000), "fix"),
+            scale(Some(1000))
+        );
+        // The precise mode's schema carries the same scale, in both modes (the value is exact).
+        for bugs in ["reproduce", "fix"] {
+            let precise = mapping(
+                1700,
+                numeric_modifier(5, -2),
+                &[("pgcdc.debezium.bugs", bugs)],
+            );
+            assert_eq!(precise.conv, Conv::Decimal { scale: 2046 });
+        }
     }
 
     #[test]

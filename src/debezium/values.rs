@@ -15,6 +15,7 @@ use super::javamap::hash_map_order;
 use super::json::{
     write_base64, write_f32, write_f64, write_int, write_str, write_str_keeping_astral,
 };
+use super::julian;
 use super::snapshot::write_snapshot_value;
 use super::types::{ArrayElements, Conv};
 
@@ -83,13 +84,15 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
             }
         }
         (Conv::VariableScaleDecimal, Value::Numeric(n)) => write_variable_scale(out, n),
-        (Conv::DecimalString, Value::Numeric(n)) => match n {
+        (Conv::DecimalString { scale }, Value::Numeric(n)) => match n {
             Numeric::NaN => write_str(out, "NAN"),
             Numeric::Infinity => write_str(out, "POSITIVE_INFINITY"),
             Numeric::NegInfinity => write_str(out, "NEGATIVE_INFINITY"),
-            n => write_str(out, &n.to_string()),
+            n => write_str(out, &decimal_string(n, *scale)),
         },
-        (Conv::DecimalString, Value::Money(m)) => write_str(out, &money_numeric(m).to_string()),
+        (Conv::DecimalString { scale }, Value::Money(m)) => {
+            write_str(out, &decimal_string(&money_numeric(m), *scale));
+        }
         (Conv::DecimalDouble, Value::Numeric(n)) => write_f64(out, numeric_f64(n)),
         (Conv::DecimalDouble, Value::Money(m)) => {
             write_f64(out, numeric_f64(&money_numeric(m)));
@@ -115,28 +118,33 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
         }
         (Conv::MicroTimestamp, Value::Timestamp(ts)) => write_int(
             out,
-            ts.micros().unwrap_or(debezium_timestamp_infinity(ts.0 > 0)),
+            ts.unix_micros()
+                .map_or(debezium_timestamp_infinity(ts.0 > 0), debezium_micros),
         ),
         (Conv::MilliTimestamp, Value::Timestamp(ts)) => write_int(
             out,
-            ts.micros()
-                .map_or(debezium_timestamp_infinity(ts.0 > 0) / 1000, |us| {
-                    us.div_euclid(1000)
-                }),
+            ts.unix_micros()
+                .map_or(debezium_timestamp_infinity(ts.0 > 0) / 1000, millis),
         ),
-        (Conv::MicroTimestampFixed, Value::Timestamp(ts)) => {
-            write_int(out, ts.micros().unwrap_or(i64_limit(ts.0 > 0)));
-        }
-        (Conv::MilliTimestampFixed, Value::Timestamp(ts)) => write_int(
+        (Conv::MicroTimestampFixed, Value::Timestamp(ts)) => write_int(
             out,
-            ts.micros()
-                .map_or(i64_limit(ts.0 > 0), |us| us.div_euclid(1000)),
+            ts.unix_micros().map_or(i64_limit(ts.0 > 0), clamp_finite),
         ),
-        (Conv::ZonedTimestamp { precision }, Value::Timestamptz(ts)) => match ts.micros() {
-            Some(us) => write_str(out, &zoned_timestamp(us, *precision)),
-            None if ts.0 > 0 => write_str(out, "infinity"),
-            None => write_str(out, "-infinity"),
-        },
+        (Conv::MilliTimestampFixed, Value::Timestamp(ts)) => {
+            write_int(out, ts.unix_micros().map_or(i64_limit(ts.0 > 0), millis))
+        }
+        (Conv::ZonedTimestamp { precision }, Value::Timestamptz(ts)) => {
+            match ts.unix_days_and_clock() {
+                Some((days, clock)) => {
+                    write_str(
+                        out,
+                        &zoned_timestamp(civil_from_days(days), clock, *precision),
+                    );
+                }
+                None if ts.0 > 0 => write_str(out, "infinity"),
+                None => write_str(out, "-infinity"),
+            }
+        }
         (Conv::MicroDuration, Value::Interval(iv)) => write_int(out, micro_duration(iv)),
         (Conv::IntervalString, Value::Interval(iv)) => write_str(out, &interval_string(iv)),
         (Conv::Point, Value::Point(p)) => {
@@ -188,6 +196,22 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
     Ok(())
 }
 
+/// A finite numeric's text, with zeros appended up to `scale` decimals when it has fewer.
+fn decimal_string(n: &Numeric, scale: Option<u16>) -> String {
+    let mut text = n.to_string();
+    let own = n.scale().unwrap_or(0);
+    if let Some(missing) = scale
+        .and_then(|scale| scale.checked_sub(own))
+        .filter(|&m| m > 0)
+    {
+        if own == 0 {
+            text.push('.');
+        }
+        text.extend(std::iter::repeat_n('0', usize::from(missing)));
+    }
+    text
+}
+
 /// Whether Debezium's JDBC array path fails on `array` and writes null for the whole column:
 /// a NULL element of an enum array, a NaN or infinite `numeric` element.
 fn debezium_nulls_array(elements: ArrayElements, array: &Array) -> bool {
@@ -201,10 +225,27 @@ fn debezium_nulls_array(elements: ArrayElements, array: &Array) -> bool {
 }
 
 /// An array element as Debezium's JDBC array path converts it: dates as its snapshot does,
-/// times cut to milliseconds within the day; anything else as a single value.
+/// timestamps read in Java's calendar (Julian before 1582-10-15, see [`julian`]), times cut to
+/// milliseconds within the day; anything else as a single value.
 fn write_debezium_element(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), Mismatch> {
     match (conv, value) {
         (Conv::Date, Value::Date(_)) if write_snapshot_value(out, conv, value) => {}
+        (Conv::MicroTimestamp | Conv::MilliTimestamp, Value::Timestamp(ts)) => {
+            match ts.unix_micros().map(julian::driver_timestamp_micros) {
+                Some(us) if *conv == Conv::MicroTimestamp => write_int(out, debezium_micros(us)),
+                Some(us) => write_int(out, millis(us)),
+                None => write_value(out, conv, value)?,
+            }
+        }
+        (Conv::ZonedTimestamp { precision }, Value::Timestamptz(ts)) => {
+            match ts.unix_days_and_clock() {
+                Some((days, clock)) => {
+                    let date = julian::driver_timestamp_date(days);
+                    write_str(out, &zoned_timestamp(date, clock, *precision));
+                }
+                None => write_value(out, conv, value)?,
+            }
+        }
         (Conv::MicroTime, Value::Time(t)) => {
             write_int(out, t.0.div_euclid(1000).rem_euclid(MILLIS_PER_DAY) * 1000);
         }
@@ -214,6 +255,30 @@ fn write_debezium_element(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Resu
         _ => write_value(out, conv, value)?,
     }
     Ok(())
+}
+
+/// µs since the epoch as Debezium computes them (`Conversions.toEpochMicros`): the seconds
+/// times 1,000,000, saturating at the `long` range as Java's `TimeUnit.SECONDS.toMicros` does,
+/// plus the microsecond of the second, wrapping. Exact up to 294247-01-10T04:00:54.775807; the
+/// last 30 years of PostgreSQL's range come out near `i64::MIN`.
+fn debezium_micros(unix_micros: i128) -> i64 {
+    let seconds = unix_micros.div_euclid(1_000_000);
+    let micro_of_second = unix_micros.rem_euclid(1_000_000) as i64;
+    let seconds_micros = i64::try_from(seconds.saturating_mul(1_000_000))
+        .unwrap_or(if seconds > 0 { i64::MAX } else { i64::MIN });
+    seconds_micros.wrapping_add(micro_of_second)
+}
+
+/// ms since the epoch (rounded down), which always fit an `i64`.
+fn millis(unix_micros: i128) -> i64 {
+    clamp_finite(unix_micros.div_euclid(1000))
+}
+
+/// The value itself when it fits an `i64` short of the infinities' `i64::MAX` / `i64::MIN`, else
+/// the nearest finite value (µs after 294247-01-10T04:00:54.775806, with
+/// `pgcdc.debezium.bugs=fix`).
+fn clamp_finite(value: i128) -> i64 {
+    value.clamp(i128::from(i64::MIN + 1), i128::from(i64::MAX - 1)) as i64
 }
 
 /// The µs Debezium writes for `timestamp` ±infinity: the JDBC driver's constants.
@@ -427,11 +492,9 @@ fn write_clock(out: &mut String, micros: i64, pad: Option<u8>) {
     }
 }
 
-/// ISO 8601 in UTC with `Z`, the fraction padded to `precision` digits.
-fn zoned_timestamp(micros: i64, precision: u8) -> String {
-    let days = micros.div_euclid(USECS_PER_DAY);
-    let time = micros.rem_euclid(USECS_PER_DAY);
-    let (year, month, day) = civil_from_days(days);
+/// ISO 8601 in UTC with `Z`, the fraction padded to `precision` digits, the year as Java's
+/// `DateTimeFormatter` prints it (`+` above 9999, at least four digits).
+fn zoned_timestamp((year, month, day): (i64, u32, u32), clock: i64, precision: u8) -> String {
     let mut text = String::with_capacity(32);
     if year > 9999 {
         let _ = write!(text, "+{year}");
@@ -441,7 +504,7 @@ fn zoned_timestamp(micros: i64, precision: u8) -> String {
         let _ = write!(text, "{year:04}");
     }
     let _ = write!(text, "-{month:02}-{day:02}T");
-    write_clock(&mut text, time, Some(precision));
+    write_clock(&mut text, clock, Some(precision));
     text.push('Z');
     text
 }
@@ -569,8 +632,17 @@ mod tests {
             frac_digits: 2,
         });
         assert_eq!(json(&fixed(2), &money), "\"BNI=\"");
-        assert_eq!(json(&Conv::DecimalString, &numeric("NaN")), "\"NAN\"");
-        assert_eq!(json(&Conv::DecimalString, &numeric("2.50")), "\"2.50\"");
+        let string = |scale| Conv::DecimalString { scale };
+        assert_eq!(json(&string(None), &numeric("NaN")), "\"NAN\"");
+        assert_eq!(json(&string(None), &numeric("2.50")), "\"2.50\"");
+        assert_eq!(json(&string(Some(2)), &numeric("-12.5")), "\"-12.50\"");
+        assert_eq!(json(&string(Some(2)), &numeric("-12.555")), "\"-12.555\"");
+        assert_eq!(json(&string(Some(3)), &numeric("7")), "\"7.000\"");
+        assert_eq!(json(&string(Some(3)), &numeric("NaN")), "\"NAN\"");
+        // numeric(5,-2) as Debezium reads its scale: 2046 decimals.
+        let padded = json(&string(Some(2046)), &numeric("-12300"));
+        assert_eq!(padded, format!("\"-12300.{}\"", "0".repeat(2046)));
+        assert_eq!(json(&string(Some(2)), &money), "\"12.34\"");
     }
 
     #[test]
@@ -627,14 +699,17 @@ mod tests {
         // NaN or an infinity in a numeric array.
         let numbers = array(vec![Some(numeric("1.5")), Some(numeric("NaN"))]);
         assert_eq!(
-            both(Conv::DecimalString, false, &numbers),
+            both(Conv::DecimalString { scale: None }, false, &numbers),
             ["null", "[\"1.5\",\"NAN\"]"]
         );
         let numbers = array(vec![Some(numeric("Infinity"))]);
-        assert_eq!(both(Conv::DecimalString, false, &numbers)[0], "null");
+        assert_eq!(
+            both(Conv::DecimalString { scale: None }, false, &numbers)[0],
+            "null"
+        );
         let numbers = array(vec![Some(numeric("2.50")), None]);
         assert_eq!(
-            both(Conv::DecimalString, false, &numbers),
+            both(Conv::DecimalString { scale: None }, false, &numbers),
             ["[\"2.50\",null]", "[\"2.50\",null]"]
         );
         // Dates as Debezium's snapshot writes them.
@@ -667,6 +742,88 @@ mod tests {
         );
     }
 
+    fn timestamp(text: &str) -> Timestamp {
+        Timestamp::parse(text.as_bytes(), false).unwrap()
+    }
+
+    fn timestamptz(text: &str) -> Value {
+        Value::Timestamptz(Timestamp::parse(text.as_bytes(), true).unwrap())
+    }
+
+    #[test]
+    fn timestamps_past_the_int64_microseconds_as_debezium_computes_them() {
+        // Values written by Debezium 3.6.3: seconds times 10^6 saturate at i64::MAX, then the
+        // microsecond of the second wraps around.
+        let micro = |text| json(&Conv::MicroTimestamp, &Value::Timestamp(timestamp(text)));
+        assert_eq!(micro("294247-01-10 04:00:54.775806"), "9223372036854775806");
+        assert_eq!(micro("294247-01-10 04:00:54.775807"), "9223372036854775807");
+        assert_eq!(micro("294247-01-10 04:00:54.7759"), "-9223372036854775716");
+        assert_eq!(
+            micro("294276-12-31 23:59:59.999999"),
+            "-9223372036853775810"
+        );
+        assert_eq!(micro("294276-12-31 23:59:59.9999"), "-9223372036853775909");
+        assert_eq!(micro("294000-06-15 12:34:56.5"), "9215591056496500000");
+        assert_eq!(micro("4714-11-24 00:00:00 BC"), "-210866803200000000");
+        // Milliseconds fit.
+        let milli = |text| json(&Conv::MilliTimestamp, &Value::Timestamp(timestamp(text)));
+        assert_eq!(milli("294276-12-31 23:59:59.999"), "9224318015999999");
+        assert_eq!(milli("294276-12-31 23:59:59"), "9224318015999000");
+        assert_eq!(milli("4714-11-24 00:00:00 BC"), "-210866803200000");
+        let zoned = |text| json(&Conv::ZonedTimestamp { precision: 6 }, &timestamptz(text));
+        assert_eq!(
+            zoned("294276-12-31 23:59:59.999999+00"),
+            "\"+294276-12-31T23:59:59.999999Z\""
+        );
+        assert_eq!(
+            zoned("4714-11-24 00:00:00+00 BC"),
+            "\"-4713-11-24T00:00:00.000000Z\""
+        );
+    }
+
+    #[test]
+    fn timestamp_array_elements_read_in_javas_calendar() {
+        let elements = |inner: Conv, value: Value| {
+            let value = array(vec![Some(value)]);
+            [ArrayElements::Debezium, ArrayElements::Exact]
+                .map(|elements| json(&Conv::Array(Box::new(inner.clone()), elements), &value))
+        };
+        let ts = |text| Value::Timestamp(timestamp(text));
+        // Values written by Debezium 3.6.3 for timestamp[] and timestamptz[] elements.
+        assert_eq!(
+            elements(Conv::MicroTimestamp, ts("1000-02-28 23:59:59.999999")),
+            ["[-30604694400000001]", "[-30605126400000001]"]
+        );
+        assert_eq!(
+            elements(Conv::MilliTimestamp, ts("4713-01-01 00:00:00 BC")),
+            ["[-210866803200000]", "[-210863520000000]"]
+        );
+        assert_eq!(
+            elements(Conv::MicroTimestamp, ts("294276-12-31 23:59:59.999999"))[0],
+            "[-9223372036853775810]"
+        );
+        assert_eq!(
+            elements(Conv::MicroTimestamp, Value::Timestamp(Timestamp::INFINITY))[0],
+            "[9223372036825200000]"
+        );
+        let zoned = Conv::ZonedTimestamp { precision: 6 };
+        assert_eq!(
+            elements(zoned.clone(), timestamptz("4713-01-01 00:00:00+00 BC")),
+            [
+                "[\"4713-01-01T00:00:00.000000Z\"]",
+                "[\"-4712-01-01T00:00:00.000000Z\"]"
+            ]
+        );
+        assert_eq!(
+            elements(zoned.clone(), timestamptz("1582-10-14 00:00:00+00"))[0],
+            "[\"1582-10-24T00:00:00.000000Z\"]"
+        );
+        assert_eq!(
+            elements(zoned, timestamptz("10000-01-01 00:00:00+00"))[0],
+            "[\"+10000-01-01T00:00:00.000000Z\"]"
+        );
+    }
+
     #[test]
     fn bugs_fixed_infinities_are_the_type_limits() {
         let date = |d| json(&Conv::DateFixed, &Value::Date(d));
@@ -678,12 +835,24 @@ mod tests {
             assert_eq!(ts(Timestamp::INFINITY), "9223372036854775807");
             assert_eq!(ts(Timestamp::NEG_INFINITY), "-9223372036854775808");
         }
-        let finite = Value::Timestamp(Timestamp(1_709_212_455_123_456));
+        let finite = Value::Timestamp(timestamp("2024-02-29 13:14:15.123456"));
         assert_eq!(
             json(&Conv::MicroTimestampFixed, &finite),
             "1709212455123456"
         );
         assert_eq!(json(&Conv::MilliTimestampFixed, &finite), "1709212455123");
+        // Beyond the int64 µs range: the largest finite value; ms are exact.
+        let last = Value::Timestamp(timestamp("294276-12-31 23:59:59.999999"));
+        assert_eq!(
+            json(&Conv::MicroTimestampFixed, &last),
+            "9223372036854775806"
+        );
+        assert_eq!(json(&Conv::MilliTimestampFixed, &last), "9224318015999999");
+        let first = Value::Timestamp(timestamp("4714-11-24 00:00:00 BC"));
+        assert_eq!(
+            json(&Conv::MicroTimestampFixed, &first),
+            "-210866803200000000"
+        );
         // reproduce: name is always null (Conv::AlwaysNull), fix: its text (Conv::Text).
         let name = Value::Text("pg_class".into());
         assert_eq!(json(&Conv::AlwaysNull, &name), "null");
@@ -735,15 +904,15 @@ mod tests {
         assert_eq!(json(&Conv::MilliTimestamp, &ts), "-9223372036832400");
         let z = |p| Conv::ZonedTimestamp { precision: p };
         assert_eq!(
-            json(&z(6), &Value::Timestamptz(Timestamp(0))),
+            json(&z(6), &Value::Timestamptz(Timestamp::UNIX_EPOCH)),
             "\"1970-01-01T00:00:00.000000Z\""
         );
         assert_eq!(
-            json(&z(0), &Value::Timestamptz(Timestamp(1_709_205_255_000_000))),
+            json(&z(0), &timestamptz("2024-02-29 11:14:15+00")),
             "\"2024-02-29T11:14:15Z\""
         );
         assert_eq!(
-            json(&z(3), &Value::Timestamptz(Timestamp(1_709_205_255_123_000))),
+            json(&z(3), &timestamptz("2024-02-29 11:14:15.123+00")),
             "\"2024-02-29T11:14:15.123Z\""
         );
         assert_eq!(

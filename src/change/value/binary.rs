@@ -11,8 +11,8 @@ use super::parse::{json_text, text_value, utf8};
 use super::scan::sub_bytes;
 use super::{
     BitString, Circle, Date, Hstore, Inet, Interval, Line, Lseg, MacAddr, Money, Numeric,
-    PG_EPOCH_DAYS, PG_EPOCH_USECS, Path, PgBox, PgLsn, PgText, Point, Polygon, Tid, Time, TimeTz,
-    Timestamp, Uuid, Value,
+    PG_EPOCH_DAYS, Path, PgBox, PgLsn, PgText, Point, Polygon, Tid, Time, TimeTz, Timestamp, Uuid,
+    Value,
 };
 use crate::change::types::{TypeCache, TypeKind, oid};
 
@@ -296,16 +296,9 @@ fn date(days_since_2000: i32) -> Result<Date, Reason> {
         .ok_or("date out of range")
 }
 
+/// `timestamp_send`: µs since 2000-01-01, as [`Timestamp`] holds them.
 fn timestamp(micros_since_2000: i64) -> Result<Timestamp, Reason> {
-    let ts = Timestamp(micros_since_2000);
-    if !ts.is_finite() {
-        return Ok(ts);
-    }
-    micros_since_2000
-        .checked_add(PG_EPOCH_USECS)
-        .map(Timestamp)
-        .filter(|t| t.is_finite())
-        .ok_or("timestamp out of range")
+    Ok(Timestamp(micros_since_2000))
 }
 
 /// `numeric_send`: digit count, weight, sign, display scale, then base-10000 digits.

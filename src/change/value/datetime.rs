@@ -361,12 +361,14 @@ impl fmt::Display for TimeTz {
     }
 }
 
-/// A `timestamp` or `timestamptz`: microseconds since 1970-01-01 00:00:00, or one of the
-/// infinities. For `timestamptz` the instant is in UTC; for `timestamp` it is the wall-clock
-/// reading as if it were UTC.
+/// A `timestamp` or `timestamptz` as PostgreSQL stores it: microseconds since 2000-01-01
+/// 00:00:00, or one of the infinities. For `timestamptz` the instant is in UTC; for `timestamp`
+/// it is the wall-clock reading as if it were UTC.
 ///
-/// An `i64` of microseconds since 1970 reaches 294247-01-10; PostgreSQL accepts timestamps up to
-/// 294276-12-31, and the few years between are rejected as out of range.
+/// Every value PostgreSQL can hold is exact: 4714-11-24 00:00:00 BC to
+/// 294276-12-31 23:59:59.999999, and the 294277-01-01 00:00:00 a column of lower precision
+/// rounds the last second up to. Microseconds since 1970 of the last 30 years of that range do
+/// not fit an `i64`, hence [`Timestamp::unix_micros`] is an `i128`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Timestamp(pub i64);
 
@@ -375,10 +377,32 @@ impl Timestamp {
     pub const NEG_INFINITY: Timestamp = Timestamp(i64::MIN);
     /// `infinity` (PostgreSQL's `DT_NOEND`).
     pub const INFINITY: Timestamp = Timestamp(i64::MAX);
+    /// 1970-01-01 00:00:00.
+    pub const UNIX_EPOCH: Timestamp = Timestamp(-PG_EPOCH_USECS);
+    /// 4714-11-24 00:00:00 BC, the first value PostgreSQL accepts (`MIN_TIMESTAMP`).
+    pub const MIN: Timestamp = Timestamp(-211_813_488_000_000_000);
+    /// 294276-12-31 23:59:59.999999, the last value PostgreSQL accepts (`END_TIMESTAMP` - 1).
+    pub const MAX: Timestamp = Timestamp(9_223_371_331_199_999_999);
+
+    /// Microseconds since 2000-01-01, `None` for the infinities.
+    pub fn pg_micros(self) -> Option<i64> {
+        self.is_finite().then_some(self.0)
+    }
 
     /// Microseconds since 1970-01-01, `None` for the infinities.
-    pub fn micros(self) -> Option<i64> {
-        self.is_finite().then_some(self.0)
+    pub fn unix_micros(self) -> Option<i128> {
+        self.pg_micros()
+            .map(|micros| i128::from(micros) + i128::from(PG_EPOCH_USECS))
+    }
+
+    /// Days since 1970-01-01 and microseconds into that day, `None` for the infinities.
+    pub fn unix_days_and_clock(self) -> Option<(i64, i64)> {
+        self.pg_micros().map(|micros| {
+            (
+                micros.div_euclid(USECS_PER_DAY) + i64::from(PG_EPOCH_DAYS),
+                micros.rem_euclid(USECS_PER_DAY),
+            )
+        })
     }
 
     /// Whether the timestamp is neither infinity.
@@ -411,7 +435,7 @@ impl Timestamp {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
             return Err("no such date");
         }
-        days_from_civil(year, month, day)
+        (days_from_civil(year, month, day) - i64::from(PG_EPOCH_DAYS))
             .checked_mul(USECS_PER_DAY)
             .and_then(|t| t.checked_add(clock))
             .and_then(|t| t.checked_sub(i64::from(offset) * USECS_PER_SEC))
@@ -423,12 +447,12 @@ impl Timestamp {
     /// Writes PostgreSQL's ISO text; with `with_zone`, as `timestamptz_out` prints it with
     /// `TimeZone = UTC` (`+00` before any ` BC`).
     pub fn write_pg(self, w: &mut dyn fmt::Write, with_zone: bool) -> fmt::Result {
-        let Some(micros) = self.micros() else {
+        let Some((days, clock)) = self.unix_days_and_clock() else {
             return w.write_str(infinity_text(self == Self::INFINITY));
         };
-        let bc = write_pg_date(w, micros.div_euclid(USECS_PER_DAY))?;
+        let bc = write_pg_date(w, days)?;
         w.write_char(' ')?;
-        write_clock(w, micros.rem_euclid(USECS_PER_DAY))?;
+        write_clock(w, clock)?;
         if with_zone {
             w.write_str("+00")?;
         }
@@ -439,25 +463,33 @@ impl Timestamp {
     /// `with_zone`; `infinity` and `-infinity` for the infinities.
     pub fn to_iso8601(self, with_zone: bool) -> String {
         let mut text = String::with_capacity(27);
-        let _ = self.write_iso(&mut text, with_zone);
-        text
-    }
-
-    fn write_iso(self, w: &mut dyn fmt::Write, with_zone: bool) -> fmt::Result {
-        let Some(micros) = self.micros() else {
-            return w.write_str(infinity_text(self == Self::INFINITY));
+        let _ = match self.unix_days_and_clock() {
+            Some((days, clock)) => write_iso(&mut text, days, clock, with_zone),
+            None => text.write_str(infinity_text(self == Self::INFINITY)),
         };
-        write_iso_date(w, micros.div_euclid(USECS_PER_DAY))?;
-        w.write_char('T')?;
-        write_clock(w, micros.rem_euclid(USECS_PER_DAY))?;
-        if with_zone { w.write_char('Z') } else { Ok(()) }
+        text
     }
 }
 
-/// A `timestamptz` given as microseconds since 1970-01-01 UTC, in the canonical JSON form:
-/// `2024-05-06T07:08:09.123456Z`.
+/// `YYYY-MM-DDTHH:MM:SS[.ffffff]` with astronomical years, then `Z` with `with_zone`.
+fn write_iso(w: &mut dyn fmt::Write, days: i64, clock: i64, with_zone: bool) -> fmt::Result {
+    write_iso_date(w, days)?;
+    w.write_char('T')?;
+    write_clock(w, clock)?;
+    if with_zone { w.write_char('Z') } else { Ok(()) }
+}
+
+/// An instant given as microseconds since 1970-01-01 UTC (a commit time), in the canonical
+/// JSON form of a `timestamptz`: `2024-05-06T07:08:09.123456Z`.
 pub fn format_timestamp_utc(micros: i64) -> String {
-    Timestamp(micros).to_iso8601(true)
+    let mut text = String::with_capacity(27);
+    let _ = write_iso(
+        &mut text,
+        micros.div_euclid(USECS_PER_DAY),
+        micros.rem_euclid(USECS_PER_DAY),
+        true,
+    );
+    text
 }
 
 impl fmt::Display for Timestamp {
@@ -559,7 +591,8 @@ mod tests {
     #[test]
     fn timestamps() {
         let t = ts("2024-05-06 07:08:09.123456", false);
-        assert_eq!(t.0, 1_714_979_289_123_456);
+        assert_eq!(t.unix_micros(), Some(1_714_979_289_123_456));
+        assert_eq!(t.0, 1_714_979_289_123_456 - PG_EPOCH_USECS);
         assert_eq!(t.to_string(), "2024-05-06 07:08:09.123456");
         assert_eq!(t.to_iso8601(false), "2024-05-06T07:08:09.123456");
         let z = ts("2024-05-06 12:38:09.123456+05:30", true);
@@ -572,8 +605,12 @@ mod tests {
             ts("1799-12-31 20:29:08-03:30:52", true),
             ts("1800-01-01 00:00:00+00", true)
         );
-        assert_eq!(ts("1970-01-01 00:00:00+00", true).0, 0);
-        assert_eq!(ts("1969-12-31 23:59:59.999999", false).0, -1);
+        assert_eq!(ts("1970-01-01 00:00:00+00", true), Timestamp::UNIX_EPOCH);
+        assert_eq!(ts("2000-01-01 00:00:00", false).0, 0);
+        assert_eq!(
+            ts("1969-12-31 23:59:59.999999", false).unix_micros(),
+            Some(-1)
+        );
         assert_eq!(
             ts("1969-12-31 23:59:59.999999", false).to_string(),
             "1969-12-31 23:59:59.999999"
@@ -587,9 +624,34 @@ mod tests {
             ts("4714-11-24 00:00:00 BC", false).to_string(),
             "4714-11-24 00:00:00 BC"
         );
-        // The last 30 years of PostgreSQL's range do not fit microseconds since 1970 in an i64.
-        assert_eq!(ts("294247-01-10 04:00:54.775806", false).0, i64::MAX - 1);
-        assert!(Timestamp::parse(b"294276-12-31 23:59:59.999999", false).is_err());
+        // PostgreSQL's whole range, whose last 30 years do not fit microseconds since 1970 in
+        // an i64.
+        let first = ts("4714-11-24 00:00:00 BC", false);
+        assert_eq!(first, Timestamp::MIN);
+        assert_eq!(first.unix_micros(), Some(-210_866_803_200_000_000));
+        let last = ts("294276-12-31 23:59:59.999999", false);
+        assert_eq!(last, Timestamp::MAX);
+        assert_eq!(last.unix_micros(), Some(9_224_318_015_999_999_999));
+        assert_eq!(last.to_string(), "294276-12-31 23:59:59.999999");
+        assert_eq!(last.to_iso8601(true), "294276-12-31T23:59:59.999999Z");
+        assert_eq!(ts("294277-01-01 04:59:59.999999+05", true), last);
+        assert_eq!(
+            ts("294247-01-10 04:00:54.775807", false).unix_micros(),
+            Some(i128::from(i64::MAX))
+        );
+        // timestamp(0) rounds the last second up, past MAX.
+        let rounded = ts("294277-01-01 00:00:00", false);
+        assert_eq!(rounded.0, Timestamp::MAX.0 + 1);
+        assert_eq!(rounded.to_string(), "294277-01-01 00:00:00");
+        // The text of i64::MAX is infinity's value, not a timestamp.
+        assert!(Timestamp::parse(b"294277-01-09 04:00:54.775807", false).is_err());
+        assert!(Timestamp::parse(b"294277-01-09 04:00:54.775806", false).is_ok());
+        assert_eq!(Timestamp::INFINITY.unix_micros(), None);
+        assert_eq!(format_timestamp_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            format_timestamp_utc(i64::MAX),
+            "294247-01-10T04:00:54.775807Z"
+        );
         assert_eq!(
             ts("2024-02-29 24:00:00", false),
             ts("2024-03-01 00:00:00", false)

@@ -36,8 +36,8 @@
 //! | `date` | `Date` (days since 1970-01-01) | `"2024-02-29"`; BC years astronomically, `"-0043-03-15"` for 44 BC; `"infinity"`, `"-infinity"` |
 //! | `time` | `Time` (µs since midnight) | `"04:05:06.789"` (fraction without trailing zeros), `"24:00:00"` |
 //! | `timetz` | `TimeTz` (µs, offset east in seconds) | `"04:05:06+05:30"`, `"12:00:00+00"` (PostgreSQL's text) |
-//! | `timestamp` | `Timestamp` (µs since 1970-01-01) | `"2024-05-06T07:08:09.123456"` |
-//! | `timestamptz` | `Timestamptz` (µs since 1970-01-01 UTC) | `"2024-05-06T07:08:09.123456Z"`; `"infinity"`, `"-infinity"` |
+//! | `timestamp` | `Timestamp` (µs since 2000-01-01, as PostgreSQL stores it) | `"2024-05-06T07:08:09.123456"` |
+//! | `timestamptz` | `Timestamptz` (µs since 2000-01-01 UTC) | `"2024-05-06T07:08:09.123456Z"`; `"infinity"`, `"-infinity"`; PostgreSQL's whole range, `"294276-12-31T23:59:59.999999Z"` to `"-4713-11-24T00:00:00Z"` |
 //! | `interval` | `Interval` (months, days, µs) | ISO 8601 as `IntervalStyle = iso_8601` prints it: `"P1Y2M3DT4H5M6.789S"`, `"P-1DT2H"`, `"PT0S"` |
 //! | `inet`, `cidr` | `Inet`, `Cidr` ([`Inet`]) | `"192.168.0.1"`, `"10.0.0.0/8"` (PostgreSQL's text) |
 //! | `macaddr`, `macaddr8` | `MacAddr`, `MacAddr8` | `"08:00:2b:01:02:03"` |
