@@ -376,50 +376,68 @@ pgcdc_testkit::pg_test! {
     timeout_secs = 300;
     async fn bugs_switch_writes_correct_values(version: PgVersion) {
         // The same changes streamed twice: as Debezium writes them (the default) and with
-        // `pgcdc.debezium.bugs=fix`.
+        // `pgcdc.debezium.bugs=fix`; decimals as strings for the negative scale.
         let pg = start(version);
         let dir = tempfile::tempdir().unwrap();
         pg.psql("postgres", "CREATE DATABASE app").unwrap();
         pg.psql(
             "app",
             "CREATE TABLE t_bugs (id int PRIMARY KEY, n name, d date, ts timestamp, \
-             ts3 timestamp(3), da date[])",
+             ts3 timestamp(3), da date[], ns numeric(5,-2), tl timestamp, tla timestamp[])",
         )
         .unwrap();
-        stream(&pg, &properties(&pg, &[]), &dir.path().join("setup.jsonl"), false).await;
+        let string = ("decimal.handling.mode", "string");
+        stream(&pg, &properties(&pg, &[string]), &dir.path().join("setup.jsonl"), false).await;
         pg.psql(
             "app",
             "INSERT INTO t_bugs VALUES \
-             (1, 'pg_class', 'infinity', 'infinity', 'infinity', '{infinity}'), \
-             (2, 'x', '-infinity', '-infinity', '-infinity', '{-infinity}'), \
+             (1, 'pg_class', 'infinity', 'infinity', 'infinity', '{infinity}', 12345, \
+              '294276-12-31 23:59:59.999999', '{4713-01-01 00:00:00 BC}'), \
+             (2, 'x', '-infinity', '-infinity', '-infinity', '{-infinity}', -55, \
+              '294247-01-10 04:00:54.7759', '{1582-10-14 00:00:00}'), \
              (3, 'y', '2024-02-29', '2024-02-29 13:14:15.123456', '2024-02-29 13:14:15.123', \
-              '{0044-03-15 BC}')",
+              '{0044-03-15 BC}', 0, '2024-02-29 13:14:15.123456', '{2024-02-29 13:14:15}')",
         )
         .unwrap();
         let row = |after: &serde_json::Value| {
-            ["n", "d", "ts", "ts3", "da"].map(|c| after[c].to_string()).join(" ")
+            let ns = after["ns"].as_str().unwrap();
+            // Debezium's 2046 zeros after the point, shortened.
+            let ns = match ns.split_once('.') {
+                Some((int, zeros)) if zeros.bytes().all(|b| b == b'0') => {
+                    format!("{int}.0*{}", zeros.len())
+                }
+                _ => ns.to_owned(),
+            };
+            let others = ["n", "d", "ts", "ts3", "da", "tl", "tla"].map(|c| after[c].to_string());
+            format!("{} {ns}", others.join(" "))
         };
         let reproduced = dir.path().join("reproduce.jsonl");
-        stream(&pg, &properties(&pg, &[]), &reproduced, true).await;
+        stream(&pg, &properties(&pg, &[string]), &reproduced, true).await;
         let reproduced: Vec<String> = afters(&reproduced).iter().map(row).collect();
         assert_eq!(
             reproduced,
             [
-                "null -2147472692 9223372036825200000 9223372036825200 [-622191234]",
-                "null -2147472691 -9223372036832400000 -9223372036832400 [-625821272]",
-                "null 19782 1709212455123456 1709212455123 [-703383]",
+                "null -2147472692 9223372036825200000 9223372036825200 [-622191234] \
+                 -9223372036853775810 [-210866803200000000] 12300.0*2046",
+                "null -2147472691 -9223372036832400000 -9223372036832400 [-625821272] \
+                 -9223372036854775716 [-12218515200000000] -100.0*2046",
+                "null 19782 1709212455123456 1709212455123 [-703383] \
+                 1709212455123456 [1709212455000000] 0.0*2046",
             ]
         );
         let fixed = dir.path().join("fix.jsonl");
-        let props = properties(&pg, &[("pgcdc.debezium.bugs", "fix")]);
+        let props = properties(&pg, &[string, ("pgcdc.debezium.bugs", "fix")]);
         stream(&pg, &props, &fixed, true).await;
         let fixed: Vec<String> = afters(&fixed).iter().map(row).collect();
         assert_eq!(
             fixed,
             [
-                "\"pg_class\" 2147483647 9223372036854775807 9223372036854775807 [2147483647]",
-                "\"x\" -2147483648 -9223372036854775808 -9223372036854775808 [-2147483648]",
-                "\"y\" 19782 1709212455123456 1709212455123 [-735160]",
+                "\"pg_class\" 2147483647 9223372036854775807 9223372036854775807 [2147483647] \
+                 9223372036854775806 [-210863520000000000] 12300",
+                "\"x\" -2147483648 -9223372036854775808 -9223372036854775808 [-2147483648] \
+                 9223372036854775806 [-12219379200000000] -100",
+                "\"y\" 19782 1709212455123456 1709212455123 [-735160] \
+                 1709212455123456 [1709212455000000] 0",
             ]
         );
     }

@@ -28,6 +28,16 @@ CREATE TABLE e_numeric (
   n_big     numeric(100,50)
 );
 
+-- Negative scales (PostgreSQL 15 and later): Debezium reads the scale as 2048 + s.
+CREATE TABLE e_negative_scale (
+  id    integer PRIMARY KEY,
+  a     numeric(5,-2),
+  b     numeric(3,-5),
+  c     numeric(10,-1),
+  arr   numeric(5,-2)[],
+  dflt  numeric(5,-2) DEFAULT 12300
+);
+
 CREATE TABLE e_float (
   id   integer PRIMARY KEY,
   r    real,
@@ -56,6 +66,28 @@ CREATE TABLE e_time (
   ttz     timetz,
   i       interval,
   i0      interval second(0)
+);
+
+-- PostgreSQL's whole timestamp range (past 294247-01-10 µs since 1970 overflow an int64),
+-- dates before 1582-10-15 (which the JDBC driver reads as Julian dates in arrays), BC dates.
+CREATE TABLE e_time_limits (
+  id      integer PRIMARY KEY,
+  v       text,
+  ts      timestamp,
+  ts0     timestamp(0),
+  ts4     timestamp(4),
+  tz      timestamptz,
+  tz0     timestamptz(0),
+  d       date,
+  a_ts    timestamp[],
+  a_ts3   timestamp(3)[],
+  a_tz    timestamptz[],
+  a_d     date[],
+  def_ts  timestamp DEFAULT '294276-12-31 23:59:59.999999',
+  def_ts3 timestamp(3) DEFAULT '294276-12-31 23:59:59.999',
+  def_tz  timestamptz DEFAULT '294276-12-31 23:59:59.999999+00',
+  def_bc  timestamp DEFAULT '4714-11-24 00:00:00 BC',
+  def_old timestamptz DEFAULT '1582-10-14 12:00:00.5+00'
 );
 
 CREATE TABLE e_misc (
@@ -153,6 +185,12 @@ INSERT INTO e_numeric VALUES
   (8, 123.4500, 0.5, 5, 0.5);
 UPDATE e_numeric SET n_free = n_free * 2, n_big = 'NaN' WHERE id IN (1, 8);
 UPDATE e_numeric SET n_free = 'NaN' WHERE id = 6;
+INSERT INTO e_negative_scale VALUES
+  (1, 12345, 12345678, 987654321, '{12345,-55,0}', -12345),
+  (2, -12345, 0, -5, '{}', 0),
+  (3, 'NaN', 'NaN', NULL, '{NaN}', NULL),
+  (4, 0, -12345678, 14, '{NULL}', DEFAULT);
+UPDATE e_negative_scale SET a = 99949, arr = NULL WHERE id = 1;
 
 -- floating point: Java's number text at the edges
 INSERT INTO e_float VALUES
@@ -192,6 +230,21 @@ INSERT INTO e_time VALUES
   (5, '0001-01-01', '24:00:00', '24:00:00', '0001-01-01 00:00:00', '0001-01-01 00:00:00', '0001-01-01 00:00:00+00', '0001-01-01 00:00:00+00', '24:00:00-01', '12 months 365 days 8760 hours', '0'),
   (6, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 UPDATE e_time SET i = '3 years 1 mon', tstz4 = '1999-12-31 23:59:59.9999-12' WHERE id = 3;
+
+INSERT INTO e_time_limits (id, v, ts, ts0, ts4, tz, tz0, d, a_ts, a_ts3, a_tz, a_d)
+  SELECT row_number() OVER (), v, v::timestamp, v::timestamp, v::timestamp, (v || '+00')::timestamptz,
+         (v || '+00')::timestamptz, v::date, ARRAY[v::timestamp, NULL], ARRAY[v::timestamp],
+         ARRAY[(v || '+00')::timestamptz], ARRAY[v::date]
+  FROM (VALUES ('294276-12-31 23:59:59.999999'), ('294276-12-31 23:59:59.5'), ('294247-01-10 04:00:54.775806'),
+               ('294247-01-10 04:00:54.775807'), ('294247-01-10 04:00:54.7759'), ('294000-06-15 12:34:56.5'),
+               ('10000-01-01 00:00:00'), ('9999-12-31 23:59:59.999999'), ('1969-12-31 23:59:59.999999'),
+               ('1582-10-15 00:00:00'), ('1582-10-14 00:00:00'), ('1582-10-04 12:00:00.5'),
+               ('1000-02-28 23:59:59.999999'), ('0200-02-28 00:00:00'), ('0001-01-01 00:00:00'),
+               ('0001-12-31 00:00:00 BC'), ('0044-03-15 12:34:56.789012 BC'), ('4713-01-01 00:00:00 BC'),
+               ('4714-11-24 00:00:00 BC')) AS x(v);
+INSERT INTO e_time_limits (id, v, tz) VALUES (20, 'zone', '294277-01-01 04:59:59.999999+05');
+UPDATE e_time_limits SET ts = '294276-12-31 23:59:59', a_tz = NULL WHERE id = 3;
+DELETE FROM e_time_limits WHERE id = 4;
 
 -- bits, money, network addresses, enums with unicode and empty labels, bytea, uuid
 INSERT INTO e_misc VALUES

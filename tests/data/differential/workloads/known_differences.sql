@@ -20,11 +20,8 @@ SET TIME ZONE 'UTC';
 \if :ddl
 -- Java 17's Float.toString is not always the shortest text (fixed in Java 19).
 CREATE TABLE kd_float32 (id integer PRIMARY KEY, r real);
--- numeric with a negative scale, in decimal.handling.mode=string.
-CREATE TABLE kd_negative_scale (id integer PRIMARY KEY, n numeric(5,-2));
 \endif
 
 \if :dml
 INSERT INTO kd_float32 VALUES (1, 1.5e10), (2, 1.17549435e-38), (3, 123456789);
-INSERT INTO kd_negative_scale VALUES (1, 12345);
 \endif
