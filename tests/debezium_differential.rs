@@ -33,6 +33,7 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/differential
 const WORKLOAD_KEY: &str = "differential.workload";
 const MODE_KEY: &str = "differential.mode";
 const EXPECT_KEY: &str = "differential.expect";
+const DIFFERING_KEY: &str = "differential.differing";
 
 /// How long Debezium may take for one group, from the JVM's start to its last record.
 const DEBEZIUM_LIMIT: Duration = Duration::from_secs(240);
@@ -52,6 +53,10 @@ struct Case {
     mode: Mode,
     /// `differential.expect=differences`: every topic must differ (the known differences).
     expect_differences: bool,
+    /// `differential.differing=REGEX`: the topics the expression matches (whole topic) must
+    /// differ and all others be identical (`pgcdc.debezium.bugs=fix` on a workload with some
+    /// of Debezium's bugs).
+    differing: Option<Regex>,
     /// Everything but the harness's keys.
     properties: BTreeMap<String, String>,
 }
@@ -88,11 +93,16 @@ fn cases() -> Vec<Case> {
                 path.display()
             ),
         };
+        let differing = properties.remove(DIFFERING_KEY).map(|expr| {
+            Regex::new(&format!("^(?:{expr})$"))
+                .unwrap_or_else(|e| panic!("{}: {DIFFERING_KEY}: {e}", path.display()))
+        });
         cases.push(Case {
             name,
             workload: Path::new(DATA).join(workload),
             mode,
             expect_differences,
+            differing,
             properties,
         });
     }
@@ -322,6 +332,31 @@ async fn run_group(pg: &TestCluster, dir: &Path, group: &[&Case], has_xml: bool)
                      docs/compatibility.md): {}",
                     case.name,
                     same.join(", ")
+                ));
+            }
+            continue;
+        }
+        if let Some(differing) = &case.differing {
+            let mut wrong = Vec::new();
+            for (topic, difference) in &topics {
+                match (differing.is_match(topic), difference) {
+                    (true, None) => {
+                        wrong.push(format!("  topic {topic}: identical, should differ"))
+                    }
+                    (false, Some(difference)) => wrong.push(difference.clone()),
+                    _ => {}
+                }
+            }
+            if wrong.is_empty() {
+                eprintln!(
+                    "{}: the expected topics differ, the others are identical",
+                    case.name
+                );
+            } else {
+                failures.push(format!(
+                    "case {} ({database}):\n{}",
+                    case.name,
+                    wrong.join("\n")
                 ));
             }
             continue;
