@@ -1,7 +1,9 @@
 //! The Kafka sink against a real Kafka-protocol broker (tansu with SQLite storage, started by
 //! each test): the records in Kafka are exactly the file sink's records for the same stream (per
 //! partition, in order, with keys, values and headers), keys land where Java's partitioner puts
-//! them, and neither a broker restart nor `kill -9` of pgcdc loses a committed change.
+//! them, and neither a broker restart nor `kill -9` of pgcdc loses a committed change. A SIGTERM
+//! mid-stream delivers and confirms exactly what pgcdc had read, and the next run goes on from
+//! there.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -293,15 +295,28 @@ fn insert(pg: &TestCluster, first: i64, count: i64) {
     .unwrap();
 }
 
-/// The ids inserted into `seq`, as Kafka holds them (plain format), with how often.
+/// The inserts into `seq` Kafka holds (plain format): per record, the id and the commit LSN of
+/// its transaction.
+fn inserts_in_kafka(bootstrap: &str) -> Vec<(i64, pgoutput::Lsn)> {
+    consume_all(bootstrap, &["app.public.seq"])
+        .into_iter()
+        .filter_map(|record| {
+            let value: serde_json::Value = serde_json::from_slice(&record.value.unwrap()).unwrap();
+            (value["op"] == "insert").then(|| {
+                (
+                    value["after"]["id"].as_i64().unwrap(),
+                    value["commit_lsn"].as_str().unwrap().parse().unwrap(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The ids inserted into `seq`, as Kafka holds them, with how often.
 fn ids_in_kafka(bootstrap: &str) -> BTreeMap<i64, usize> {
     let mut ids = BTreeMap::new();
-    for record in consume_all(bootstrap, &["app.public.seq"]) {
-        let value: serde_json::Value = serde_json::from_slice(&record.value.unwrap()).unwrap();
-        if value["op"] == "insert" {
-            *ids.entry(value["after"]["id"].as_i64().unwrap())
-                .or_default() += 1;
-        }
+    for (id, _) in inserts_in_kafka(bootstrap) {
+        *ids.entry(id).or_default() += 1;
     }
     ids
 }
@@ -443,5 +458,134 @@ pgcdc_testkit::pg_test! {
         let stderr = pgcdc.stderr();
         assert!(stderr.contains("larger than the producer or the broker accepts"), "{stderr}");
         assert_eq!(confirmed_flush(&pg, "k2").unwrap(), before, "the slot did not move");
+    }
+}
+
+/// Inserts transactions of `ROWS` rows into `seq` (ids from 1 on) until `stop` is cancelled;
+/// returns the next id. `written` counts the transactions committed.
+async fn write_until(
+    url: String,
+    stop: tokio_util::sync::CancellationToken,
+    written: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> i64 {
+    const ROWS: i64 = 40;
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let mut next = 1;
+    while !stop.is_cancelled() {
+        client
+            .batch_execute(&format!(
+                "INSERT INTO seq SELECT i, md5(i::text) FROM generate_series({next}, {}) i",
+                next + ROWS - 1
+            ))
+            .await
+            .unwrap();
+        next += ROWS;
+        written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    next
+}
+
+pgcdc_testkit::pg_test! {
+    async fn sigterm_mid_stream_confirms_exactly_what_was_delivered(version: PgVersion) {
+        let pg = start(version);
+        let broker = Broker::start();
+        pg.psql("postgres", "CREATE TABLE seq (id bigint PRIMARY KEY, t text)").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // Records wait up to 2 s in the producer before they are sent: at the stop, some of what
+        // pgcdc has read is always still undelivered and unconfirmed.
+        let mut sets = SETS.to_vec();
+        sets.push(("kafka.linger.ms", "2000"));
+        let args = run_args(&pg, &broker, &sets);
+        let mut pgcdc = spawn(&pg, dir.path(), &args).await;
+
+        let stop_writing = tokio_util::sync::CancellationToken::new();
+        let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let writer = tokio::spawn(write_until(
+            pg.url("postgres"),
+            stop_writing.clone(),
+            std::sync::Arc::clone(&written),
+        ));
+        // Mid-stream: transactions are being committed, read and produced when the signal comes.
+        let at_least = |n: usize| {
+            let written = std::sync::Arc::clone(&written);
+            move || written.load(std::sync::atomic::Ordering::Relaxed) >= n
+        };
+        common::wait_until(Duration::from_secs(60), "30 transactions", at_least(30)).await;
+        let before = confirmed_flush(&pg, "k2").unwrap();
+        pgcdc.signal(Signal::SIGTERM);
+        assert!(pgcdc.wait(Duration::from_secs(90)).await.success(), "{}", pgcdc.stderr());
+        let stopped_at = confirmed_flush(&pg, "k2").unwrap();
+        let bootstrap = broker.bootstrap();
+        let at_stop = tokio::task::spawn_blocking(move || inserts_in_kafka(&bootstrap))
+            .await
+            .unwrap();
+        // The writer goes on while pgcdc is stopped.
+        let more = written.load(std::sync::atomic::Ordering::Relaxed) + 10;
+        common::wait_until(Duration::from_secs(60), "10 more transactions", at_least(more)).await;
+        stop_writing.cancel();
+        let next = tokio::time::timeout(Duration::from_secs(60), writer)
+            .await
+            .expect("the writer did not stop")
+            .unwrap();
+        assert!(
+            stopped_at > before,
+            "the stop confirmed nothing beyond {before}; pgcdc:\n{}",
+            pgcdc.stderr()
+        );
+
+        // A restart continues from there.
+        let mut pgcdc = Pgcdc::spawn(dir.path(), &args);
+        wait_confirmed(&pg, "k2", &wal_flush_lsn(&pg), &pgcdc).await;
+        pgcdc.signal(Signal::SIGTERM);
+        assert!(pgcdc.wait(Duration::from_secs(90)).await.success(), "{}", pgcdc.stderr());
+        let bootstrap = broker.bootstrap();
+        let at_end = tokio::task::spawn_blocking(move || inserts_in_kafka(&bootstrap))
+            .await
+            .unwrap();
+
+        // Every committed insert is in Kafka exactly once: nothing lost, and nothing the first
+        // run confirmed was sent again.
+        let mut commits: BTreeMap<i64, pgoutput::Lsn> = BTreeMap::new();
+        for (id, commit) in &at_end {
+            assert!(commits.insert(*id, *commit).is_none(), "id {id} is in Kafka twice");
+        }
+        let missing: Vec<i64> = (1..next).filter(|id| !commits.contains_key(id)).collect();
+        assert!(missing.is_empty(), "committed inserts missing after the restart: {missing:?}");
+        assert_eq!(commits.len() as i64, next - 1, "no id beyond those inserted");
+
+        // At the stop, Kafka held exactly the transactions the confirmed LSN covers, in full:
+        // none it covers is missing a record (nothing confirmed before delivery), and none it
+        // does not cover has a record (everything delivered was confirmed at the stop).
+        let delivered: BTreeSet<i64> = at_stop.iter().map(|(id, _)| *id).collect();
+        let (covered, after): (Vec<_>, Vec<_>) =
+            commits.iter().partition(|(_, commit)| **commit < stopped_at);
+        assert!(
+            !covered.is_empty() && !after.is_empty(),
+            "the stop came mid-stream: {} inserts before {stopped_at}, {} after",
+            covered.len(),
+            after.len()
+        );
+        let not_delivered: Vec<i64> = covered
+            .iter()
+            .map(|(id, _)| **id)
+            .filter(|id| !delivered.contains(id))
+            .collect();
+        assert!(
+            not_delivered.is_empty(),
+            "the slot was confirmed at {stopped_at}, but at the stop Kafka lacked {not_delivered:?}"
+        );
+        let unconfirmed: Vec<(i64, pgoutput::Lsn)> = after
+            .iter()
+            .map(|(id, commit)| (**id, **commit))
+            .filter(|(id, _)| delivered.contains(id))
+            .collect();
+        assert!(
+            unconfirmed.is_empty(),
+            "delivered before the stop but not confirmed at {stopped_at}: {unconfirmed:?}"
+        );
     }
 }
