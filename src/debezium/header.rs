@@ -117,22 +117,53 @@ fn decimal_text(json: &[u8], scale: u16) -> Option<String> {
     use base64::Engine as _;
     let encoded: String = serde_json::from_slice(json).ok()?;
     let bytes = base64::prelude::BASE64_STANDARD.decode(encoded).ok()?;
-    if bytes.is_empty() || bytes.len() > 16 {
-        return None;
-    }
-    let negative = bytes[0] & 0x80 != 0;
-    let mut value: i128 = if negative { -1 } else { 0 };
-    for b in &bytes {
-        value = (value << 8) | i128::from(*b);
-    }
-    Some(big_decimal_string(value, i32::from(scale)))
+    let (negative, digits) = twos_complement_decimal(&bytes)?;
+    Some(big_decimal_string(negative, &digits, i32::from(scale)))
 }
 
-/// Java's `BigDecimal.toString()` of `unscaled × 10^-scale`: plain digits, or scientific
-/// notation when the scale is negative or the adjusted exponent is below -6.
-pub fn big_decimal_string(unscaled: i128, scale: i32) -> String {
-    let digits = unscaled.unsigned_abs().to_string();
-    let sign = if unscaled < 0 { "-" } else { "" };
+/// The sign and decimal digits (no leading zeros, `"0"` for zero) of a big-endian two's
+/// complement integer of any length (a `numeric(5,-2)` value has over 800 bytes at the scale
+/// Debezium reads); `None` for no bytes.
+fn twos_complement_decimal(bytes: &[u8]) -> Option<(bool, String)> {
+    let negative = bytes.first()? & 0x80 != 0;
+    let mut magnitude = bytes.to_vec();
+    if negative {
+        // Invert and add one, from the last byte.
+        let mut carry = true;
+        for byte in magnitude.iter_mut().rev() {
+            let (sum, overflow) = (!*byte).overflowing_add(u8::from(carry));
+            *byte = sum;
+            carry = overflow;
+        }
+    }
+    // Repeated division by 10^9 of the big-endian magnitude.
+    let mut chunks = Vec::new();
+    let mut rest: Vec<u32> = magnitude.iter().map(|&b| u32::from(b)).collect();
+    while rest.iter().any(|&b| b != 0) {
+        let mut remainder = 0u64;
+        for byte in &mut rest {
+            let value = (remainder << 8) | u64::from(*byte);
+            *byte = (value / 1_000_000_000) as u32;
+            remainder = value % 1_000_000_000;
+        }
+        chunks.push(remainder);
+        let zeros = rest.iter().take_while(|&&b| b == 0).count();
+        rest.drain(..zeros);
+    }
+    let mut digits = chunks
+        .pop()
+        .map_or_else(|| "0".to_owned(), |c| c.to_string());
+    for chunk in chunks.iter().rev() {
+        digits.push_str(&format!("{chunk:09}"));
+    }
+    Some((negative && digits != "0", digits))
+}
+
+/// Java's `BigDecimal.toString()` of `±digits × 10^-scale` (`digits` without leading zeros):
+/// plain digits, or scientific notation when the scale is negative or the adjusted exponent is
+/// below -6.
+pub fn big_decimal_string(negative: bool, digits: &str, scale: i32) -> String {
+    let sign = if negative { "-" } else { "" };
     let adjusted = digits.len() as i64 - 1 - i64::from(scale);
     if scale >= 0 && adjusted >= -6 {
         let scale = scale as usize;
@@ -185,19 +216,50 @@ pub fn java_date_text(millis: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
     fn big_decimals_as_java_prints_them() {
-        assert_eq!(big_decimal_string(1_234_567, 2), "12345.67");
-        assert_eq!(big_decimal_string(-1, 2), "-0.01");
-        assert_eq!(big_decimal_string(0, 2), "0.00");
-        assert_eq!(big_decimal_string(1, 10), "1E-10");
-        assert_eq!(big_decimal_string(123, 9), "1.23E-7");
-        assert_eq!(big_decimal_string(1, 7), "1E-7");
-        assert_eq!(big_decimal_string(1, 6), "0.000001");
-        assert_eq!(big_decimal_string(5, 0), "5");
-        assert_eq!(big_decimal_string(5, -3), "5E+3");
+        let text = |unscaled: i64, scale| {
+            let digits = unscaled.unsigned_abs().to_string();
+            big_decimal_string(unscaled < 0, &digits, scale)
+        };
+        assert_eq!(text(1_234_567, 2), "12345.67");
+        assert_eq!(text(-1, 2), "-0.01");
+        assert_eq!(text(0, 2), "0.00");
+        assert_eq!(text(1, 10), "1E-10");
+        assert_eq!(text(123, 9), "1.23E-7");
+        assert_eq!(text(1, 7), "1E-7");
+        assert_eq!(text(1, 6), "0.000001");
+        assert_eq!(text(5, 0), "5");
+        assert_eq!(text(5, -3), "5E+3");
+        // Two's complement bytes of any length, as the converter writes a Decimal.
+        let decimal = |bytes: &[u8]| twos_complement_decimal(bytes).unwrap();
+        assert_eq!(decimal(&[0x00]), (false, "0".to_owned()));
+        assert_eq!(decimal(&[0xff]), (true, "1".to_owned()));
+        assert_eq!(decimal(&[0x80]), (true, "128".to_owned()));
+        assert_eq!(decimal(&[0x00, 0xff]), (false, "255".to_owned()));
+        assert_eq!(decimal(&[0xff, 0x01]), (true, "255".to_owned()));
+        let big = [0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(
+            decimal(&big),
+            (false, "340282366920938463463374607431768211456".to_owned())
+        );
+        // numeric(5,-2) 12300 at the scale Debezium reads, 2046.
+        let json = |bytes: &[u8]| {
+            use base64::Engine as _;
+            format!("\"{}\"", base64::prelude::BASE64_STANDARD.encode(bytes))
+        };
+        let unscaled = crate::debezium::values::decimal_bytes(
+            &crate::change::value::Numeric::parse(&bytes::Bytes::from_static(b"-12300")).unwrap(),
+            2046,
+        )
+        .unwrap();
+        assert_eq!(
+            decimal_text(json(&unscaled).as_bytes(), 2046).unwrap(),
+            format!("-12300.{}", "0".repeat(2046))
+        );
     }
 
     #[test]

@@ -30,6 +30,10 @@ CREATE TABLE k_composite (
 CREATE TABLE k_uuid (id uuid PRIMARY KEY, v integer);
 CREATE TABLE k_numeric (id numeric(10,2) PRIMARY KEY, v text);
 CREATE TABLE k_ts (at timestamptz PRIMARY KEY, v text);
+-- A negative scale (PostgreSQL 15 and later) and the ends of the timestamp range in keys.
+CREATE TABLE k_negative_scale (id numeric(5,-2) PRIMARY KEY, v text);
+CREATE TABLE k_ts_limits (at timestamp PRIMARY KEY, v text);
+CREATE TABLE k_date_limits (d date PRIMARY KEY, v text);
 CREATE TABLE k_bytea (id bytea PRIMARY KEY, v text);
 CREATE TABLE k_full (id integer PRIMARY KEY, a text, b integer);
 ALTER TABLE k_full REPLICA IDENTITY FULL;
@@ -64,7 +68,8 @@ UPDATE k_composite SET tenant = 3, region = 'us', note = 'moved' WHERE tenant = 
 UPDATE k_composite SET note = NULL WHERE tenant = 3;
 DELETE FROM k_composite WHERE tenant = 2;
 
--- uuid, numeric, timestamptz and bytea keys, each changed and deleted
+-- uuid, numeric, timestamptz and bytea keys, each changed and deleted; keys at the ends of
+-- their types' ranges
 INSERT INTO k_uuid VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 1), ('00000000-0000-0000-0000-000000000000', 2);
 UPDATE k_uuid SET id = 'ffffffff-ffff-ffff-ffff-ffffffffffff' WHERE v = 2;
 DELETE FROM k_uuid WHERE v = 1;
@@ -74,6 +79,16 @@ DELETE FROM k_numeric WHERE v = 'b';
 INSERT INTO k_ts VALUES ('2024-02-29 13:14:15.123456+02', 'a'), ('1970-01-01 00:00:00+00', 'b');
 UPDATE k_ts SET at = '2000-01-01 00:00:00.5+00' WHERE v = 'a';
 DELETE FROM k_ts WHERE v = 'b';
+INSERT INTO k_negative_scale VALUES (12345, 'a'), (-500, 'b');
+UPDATE k_negative_scale SET id = 99900 WHERE v = 'a';
+DELETE FROM k_negative_scale WHERE v = 'b';
+INSERT INTO k_ts_limits VALUES ('294276-12-31 23:59:59.999999', 'a'), ('1000-03-01 12:00:00', 'b'), ('0044-03-15 12:00:00 BC', 'c');
+UPDATE k_ts_limits SET at = '294247-01-10 04:00:54.7759' WHERE v = 'a';
+UPDATE k_ts_limits SET at = '1582-10-14 00:00:00.5' WHERE v = 'b';
+UPDATE k_ts_limits SET at = '4714-11-24 00:00:00 BC' WHERE v = 'c';
+INSERT INTO k_date_limits VALUES ('5874897-12-31', 'a'), ('1000-03-01', 'b');
+UPDATE k_date_limits SET d = '1582-10-14' WHERE v = 'a';
+UPDATE k_date_limits SET d = '0044-03-15 BC' WHERE v = 'b';
 INSERT INTO k_bytea VALUES ('\x00', 'a'), ('\xdeadbeef', 'b');
 UPDATE k_bytea SET id = '\x0102' WHERE v = 'a';
 DELETE FROM k_bytea WHERE v = 'b';
