@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 
 use super::columns::ColumnRules;
+use super::java_float::FloatText;
 use super::transform::Transforms;
 
 /// `decimal.handling.mode`.
@@ -163,6 +164,7 @@ pub const KEYS: &[&str] = &[
     "column.exclude.list",
     "message.key.columns",
     "pgcdc.debezium.bugs",
+    "pgcdc.debezium.java.version",
 ];
 
 /// The prefixes of the properties [`DebeziumConfig::from_properties`] reads: every
@@ -231,6 +233,9 @@ pub struct DebeziumConfig {
     pub columns: ColumnRules,
     /// `pgcdc.debezium.bugs` (default `reproduce`).
     pub bugs: DebeziumBugs,
+    /// `pgcdc.debezium.java.version` (default 17): the Java whose `float` / `double` text is
+    /// written (Java 17 and 18 print other digits than 19 and later).
+    pub float_text: FloatText,
 }
 
 impl DebeziumConfig {
@@ -364,6 +369,7 @@ impl DebeziumConfig {
                 ],
                 "reproduce or fix",
             )?,
+            float_text: java_float_text(props)?,
         })
     }
 
@@ -375,6 +381,25 @@ impl DebeziumConfig {
             (None, Some(exclude)) => !any(exclude),
             (None, None) => true,
         }
+    }
+}
+
+/// `pgcdc.debezium.java.version`: the Java release Debezium runs on (17 or later, as Debezium
+/// 3 requires), which decides the text of `float` and `double` values.
+fn java_float_text(props: &BTreeMap<String, String>) -> Result<FloatText, ConfigError> {
+    const KEY: &str = "pgcdc.debezium.java.version";
+    let Some(value) = props.get(KEY).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+        return Ok(FloatText::Java17);
+    };
+    match value.parse::<u32>() {
+        Ok(17 | 18) => Ok(FloatText::Java17),
+        Ok(release) if release >= 19 => Ok(FloatText::Shortest),
+        _ => Err(ConfigError::Invalid {
+            key: KEY,
+            value: value.to_owned(),
+            expected: "the Java release Debezium runs on, 17 or later (17 and 18 print floating \
+                       point numbers as Java 17 does, 19 and later the shortest text)",
+        }),
     }
 }
 
@@ -478,6 +503,27 @@ pub(crate) mod tests {
             error.contains("pgcdc.debezium.bugs") && error.contains("reproduce or fix"),
             "{error}"
         );
+        assert_eq!(config.float_text, FloatText::Java17);
+        let mut java = props(&base);
+        for (release, text) in [
+            ("18", FloatText::Java17),
+            (" 19 ", FloatText::Shortest),
+            ("21", FloatText::Shortest),
+        ] {
+            java.insert("pgcdc.debezium.java.version".into(), release.into());
+            let config = DebeziumConfig::from_properties(&java).unwrap();
+            assert_eq!(config.float_text, text, "{release}");
+        }
+        for bad in ["11", "17.0.15", "latest"] {
+            java.insert("pgcdc.debezium.java.version".into(), bad.into());
+            let error = DebeziumConfig::from_properties(&java)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("pgcdc.debezium.java.version") && error.contains("17 or later"),
+                "{error}"
+            );
+        }
         assert!(matches!(
             DebeziumConfig::from_properties(&props(&[("topic.prefix", "x")])),
             Err(ConfigError::Missing("database.dbname"))

@@ -56,7 +56,7 @@ fn write_header_value(out: &mut Vec<u8>, conv: &Conv, json: &[u8], connect_time:
     let as_string = || serde_json::from_slice::<String>(json).ok();
     match conv {
         // Numbers: Java prints NaN and the infinities bare.
-        Conv::Float32 | Conv::Float64 | Conv::DecimalDouble => match as_string() {
+        Conv::Float32(_) | Conv::Float64(_) | Conv::DecimalDouble(_) => match as_string() {
             Some(text) => out.extend_from_slice(text.as_bytes()),
             None => out.extend_from_slice(json),
         },
@@ -218,6 +218,7 @@ pub fn java_date_text(millis: i64) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::debezium::java_float::FloatText;
 
     #[test]
     fn big_decimals_as_java_prints_them() {
@@ -284,7 +285,12 @@ mod tests {
             "\"k\\\"e\\\\y\t😀\""
         );
         let mut out = Vec::new();
-        write_header_value(&mut out, &Conv::Float64, br#""NaN""#, false);
+        write_header_value(
+            &mut out,
+            &Conv::Float64(FloatText::Java17),
+            br#""NaN""#,
+            false,
+        );
         assert_eq!(out, b"NaN");
     }
 }

@@ -1,6 +1,6 @@
 //! The JSON text Kafka Connect's `JsonConverter` writes (through Jackson): compact, strings
-//! escaped the way Jackson escapes them, floating point numbers as Java's `Double.toString` and
-//! `Float.toString` print them. Everything writes straight into a `Vec<u8>`.
+//! escaped the way Jackson escapes them, integers; floating point numbers are in
+//! [`java_float`](super::java_float). Everything writes straight into a `Vec<u8>`.
 
 use base64::Engine as _;
 use base64::prelude::BASE64_STANDARD;
@@ -92,175 +92,15 @@ pub fn write_int(out: &mut Vec<u8>, value: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
-/// Appends a `float64` as Jackson writes a Java `double`: `Double.toString`'s text, and the
-/// strings `"NaN"`, `"Infinity"`, `"-Infinity"` for the values JSON cannot hold.
-pub fn write_f64(out: &mut Vec<u8>, value: f64) {
-    write_float(out, value);
-}
-
-/// Appends a `float32` as Jackson writes a Java `float` (`Float.toString`'s text).
-pub fn write_f32(out: &mut Vec<u8>, value: f32) {
-    write_float(out, value);
-}
-
-/// Java's text of a float of either width: the shortest digits that read back as the same value
-/// of that width (so an `f32` is formatted as an `f32`), in Java's layout.
-fn write_float<T: Copy + Into<f64> + std::fmt::LowerExp>(out: &mut Vec<u8>, value: T) {
-    let wide: f64 = value.into();
-    if let Some(special) = special(wide.is_nan(), wide.is_infinite(), wide < 0.0) {
-        out.extend_from_slice(special);
-        return;
-    }
-    if wide == 0.0 {
-        out.extend_from_slice(if wide.is_sign_negative() {
-            b"-0.0"
-        } else {
-            b"0.0"
-        });
-        return;
-    }
-    let shortest = format!("{value:e}");
-    let text = if shortest_digits(&shortest) == 1 {
-        format!("{value:.1e}")
-    } else {
-        shortest
-    };
-    write_java_decimal(out, &text);
-}
-
-fn special(nan: bool, infinite: bool, negative: bool) -> Option<&'static [u8]> {
-    match (nan, infinite, negative) {
-        (true, _, _) => Some(b"\"NaN\""),
-        (false, true, false) => Some(b"\"Infinity\""),
-        (false, true, true) => Some(b"\"-Infinity\""),
-        _ => None,
-    }
-}
-
-/// How many significant digits Rust's `{:e}` text has.
-fn shortest_digits(scientific: &str) -> usize {
-    let mantissa = scientific.split('e').next().unwrap_or("");
-    mantissa.bytes().filter(u8::is_ascii_digit).count()
-}
-
-/// Renders Rust's `{:e}` text (`-1.2345e-7`) the way Java's `Double.toString` lays out the same
-/// digits: plain notation with at least one fraction digit for 10^-3 <= |x| < 10^7, otherwise
-/// `d.dddE±n` with at least one fraction digit. Java picks at least two significant digits when
-/// one would do (`4.9E-324`); the caller hands over the two-digit text in that case.
-fn write_java_decimal(out: &mut Vec<u8>, scientific: &str) {
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((scientific, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let (negative, mantissa) = match mantissa.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, mantissa),
-    };
-    let mut digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    while digits.len() > 1 && digits.last() == Some(&b'0') {
-        digits.pop();
-    }
-    if negative {
-        out.push(b'-');
-    }
-    if (-3..7).contains(&exponent) {
-        if exponent < 0 {
-            out.extend_from_slice(b"0.");
-            for _ in 0..(-exponent - 1) {
-                out.push(b'0');
-            }
-            out.extend_from_slice(&digits);
-        } else {
-            let int_len = (exponent + 1) as usize;
-            if digits.len() <= int_len {
-                out.extend_from_slice(&digits);
-                out.resize(out.len() + int_len - digits.len(), b'0');
-                out.extend_from_slice(b".0");
-            } else {
-                out.extend_from_slice(&digits[..int_len]);
-                out.push(b'.');
-                out.extend_from_slice(&digits[int_len..]);
-            }
-        }
-    } else {
-        out.push(digits[0]);
-        out.push(b'.');
-        if digits.len() > 1 {
-            out.extend_from_slice(&digits[1..]);
-        } else {
-            out.push(b'0');
-        }
-        out.push(b'E');
-        write_int(out, exponent);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn f64s(v: f64) -> String {
-        let mut out = Vec::new();
-        write_f64(&mut out, v);
-        String::from_utf8(out).unwrap_or_default()
-    }
-
-    fn f32s(v: f32) -> String {
-        let mut out = Vec::new();
-        write_f32(&mut out, v);
-        String::from_utf8(out).unwrap_or_default()
-    }
-
     fn s(text: &str) -> String {
         let mut out = Vec::new();
         write_str(&mut out, text);
         String::from_utf8(out).unwrap_or_default()
-    }
-
-    #[test]
-    fn doubles_print_as_java_does() {
-        for (v, want) in [
-            (0.1, "0.1"),
-            (1.5, "1.5"),
-            (1e20, "1.0E20"),
-            (1e10, "1.0E10"),
-            (1_234_567_890.123_456_8, "1.2345678901234567E9"),
-            (5e-324, "4.9E-324"),
-            (-0.0, "-0.0"),
-            (0.0, "0.0"),
-            (1.797_693_134_862_315_7e308, "1.7976931348623157E308"),
-            (100.0, "100.0"),
-            (1e7, "1.0E7"),
-            (9_999_999.0, "9999999.0"),
-            (0.001, "0.001"),
-            (0.000_999, "9.99E-4"),
-            (1e-3, "0.001"),
-            (123_456.789, "123456.789"),
-            (-2.5, "-2.5"),
-            (2e-323, "2.0E-323"),
-            (1e23, "1.0E23"),
-            (1.0, "1.0"),
-            (f64::NAN, "\"NaN\""),
-            (f64::INFINITY, "\"Infinity\""),
-            (f64::NEG_INFINITY, "\"-Infinity\""),
-        ] {
-            assert_eq!(f64s(v), want, "{v:e}");
-        }
-    }
-
-    #[test]
-    fn floats_print_as_java_does() {
-        for (v, want) in [
-            (1.5f32, "1.5"),
-            (0.1, "0.1"),
-            (1e10, "1.0E10"),
-            (f32::MAX, "3.4028235E38"),
-            (1e-45, "1.4E-45"),
-            (-0.0, "-0.0"),
-            (123_456.79, "123456.79"),
-            (f32::NAN, "\"NaN\""),
-        ] {
-            assert_eq!(f32s(v), want, "{v:e}");
-        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod defaults;
 pub mod encoder;
 pub mod envelope;
 pub mod header;
+pub mod java_float;
 pub mod javamap;
 pub mod json;
 pub mod julian;

@@ -7,6 +7,7 @@ use super::config::{
     BinaryMode, DebeziumBugs, DebeziumConfig, DecimalMode, HstoreMode, IntervalMode,
     TimePrecisionMode,
 };
+use super::java_float::FloatText;
 use super::schema::{Field, Schema, SchemaType};
 
 /// How a column's values become JSON.
@@ -20,10 +21,10 @@ pub enum Conv {
     Int32,
     /// `int64` (also `oid`).
     Int64,
-    /// `float`.
-    Float32,
-    /// `double`.
-    Float64,
+    /// `float`, in the Java text given.
+    Float32(FloatText),
+    /// `double`, in the Java text given.
+    Float64(FloatText),
     /// A string of the value's text (text types, enums, `json`, `uuid`, network types, ...).
     Text,
     /// The `name` type: always null in streaming, as Debezium writes it (with
@@ -47,8 +48,8 @@ pub enum Conv {
         /// and, with `pgcdc.debezium.bugs=fix`, a negative scale.
         scale: Option<u16>,
     },
-    /// `decimal.handling.mode=double`.
-    DecimalDouble,
+    /// `decimal.handling.mode=double`, in the Java text given.
+    DecimalDouble(FloatText),
     /// Days since the epoch (`io.debezium.time.Date`, Connect `Date`), ±infinity as Debezium
     /// writes them.
     Date,
@@ -81,8 +82,8 @@ pub enum Conv {
     MicroDuration,
     /// `io.debezium.time.Interval` (ISO 8601 text).
     IntervalString,
-    /// `io.debezium.data.geometry.Point`.
-    Point,
+    /// `io.debezium.data.geometry.Point`, its coordinates in the Java text given.
+    Point(FloatText),
     /// `hstore` as a JSON string.
     HstoreJson,
     /// `hstore` as a map.
@@ -218,8 +219,8 @@ fn map_info(
         "int2" => simple(Conv::Int16, "int16"),
         "int4" => simple(Conv::Int32, "int32"),
         "int8" | "oid" => simple(Conv::Int64, "int64"),
-        "float4" => simple(Conv::Float32, "float"),
-        "float8" => simple(Conv::Float64, "double"),
+        "float4" => simple(Conv::Float32(config.float_text), "float"),
+        "float8" => simple(Conv::Float64(config.float_text), "double"),
         "numeric" => numeric(typmod, config),
         "money" => match config.decimal_mode {
             DecimalMode::Precise => Some(Mapping {
@@ -229,7 +230,7 @@ fn map_info(
                 schema: decimal_schema(u32::from(config.money_fraction_digits), None),
             }),
             DecimalMode::String => simple(Conv::DecimalString { scale: None }, "string"),
-            DecimalMode::Double => simple(Conv::DecimalDouble, "double"),
+            DecimalMode::Double => simple(Conv::DecimalDouble(config.float_text), "double"),
         },
         "text" | "varchar" | "bpchar" | "char" | "citext" | "inet" | "cidr" | "macaddr"
         | "macaddr8" => simple(Conv::Text, "string"),
@@ -307,7 +308,7 @@ fn map_info(
                 ),
         }),
         "point" => Some(Mapping {
-            conv: Conv::Point,
+            conv: Conv::Point(config.float_text),
             schema: Schema::structure(
                 vec![
                     Field::new("x", Schema::primitive("double", false)),
@@ -358,7 +359,7 @@ fn numeric(typmod: i32, config: &DebeziumConfig) -> Option<Mapping> {
             });
             return simple(Conv::DecimalString { scale }, "string");
         }
-        DecimalMode::Double => return simple(Conv::DecimalDouble, "double"),
+        DecimalMode::Double => return simple(Conv::DecimalDouble(config.float_text), "double"),
         DecimalMode::Precise => {}
     }
     if let Some((precision, scale)) = typmod {
@@ -458,5 +459,36 @@ mod tests {
         };
         assert_eq!(elements("reproduce"), ArrayElements::Debezium);
         assert_eq!(elements("fix"), ArrayElements::Exact);
+    }
+
+    #[test]
+    fn java_version_picks_the_float_text() {
+        let mapped = |oid, pairs: &[(&str, &str)]| {
+            let mut all = vec![("topic.prefix", "p"), ("database.dbname", "d")];
+            all.extend_from_slice(pairs);
+            let config = DebeziumConfig::from_properties(&props(&all)).unwrap();
+            map_type(&TypeCache::new(), oid, -1, &config).unwrap().conv
+        };
+        let java21 = [("pgcdc.debezium.java.version", "21")];
+        // float4 (700), float8 (701), float4[] (1021), point (600), numeric (1700) as double.
+        assert_eq!(mapped(700, &[]), Conv::Float32(FloatText::Java17));
+        assert_eq!(mapped(700, &java21), Conv::Float32(FloatText::Shortest));
+        assert_eq!(mapped(701, &java21), Conv::Float64(FloatText::Shortest));
+        assert_eq!(
+            mapped(1021, &java21),
+            Conv::Array(
+                Box::new(Conv::Float32(FloatText::Shortest)),
+                ArrayElements::Debezium
+            )
+        );
+        assert_eq!(mapped(600, &java21), Conv::Point(FloatText::Shortest));
+        let double = [
+            ("pgcdc.debezium.java.version", "19"),
+            ("decimal.handling.mode", "double"),
+        ];
+        assert_eq!(
+            mapped(1700, &double),
+            Conv::DecimalDouble(FloatText::Shortest)
+        );
     }
 }

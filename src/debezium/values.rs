@@ -11,10 +11,9 @@ use crate::change::value::{
 };
 
 use super::config::BinaryMode;
+use super::java_float::{write_f32, write_f64};
 use super::javamap::hash_map_order;
-use super::json::{
-    write_base64, write_f32, write_f64, write_int, write_str, write_str_keeping_astral,
-};
+use super::json::{write_base64, write_int, write_str, write_str_keeping_astral};
 use super::julian;
 use super::snapshot::write_snapshot_value;
 use super::types::{ArrayElements, Conv};
@@ -60,9 +59,9 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
             Some(i) => write_int(out, i),
             None => return Err(mismatch(conv, v)),
         },
-        (Conv::Float32, Value::Float4(f)) => write_f32(out, *f),
-        (Conv::Float64, Value::Float8(f)) => write_f64(out, *f),
-        (Conv::Float64, Value::Float4(f)) => write_f64(out, f64::from(*f)),
+        (Conv::Float32(text), Value::Float4(f)) => write_f32(out, *f, *text),
+        (Conv::Float64(text), Value::Float8(f)) => write_f64(out, *f, *text),
+        (Conv::Float64(text), Value::Float4(f)) => write_f64(out, f64::from(*f), *text),
         (Conv::AlwaysNull, _) => out.extend_from_slice(b"null"),
         (Conv::Text, Value::Text(t) | Value::Json(t) | Value::Jsonb(t)) => {
             write_str(out, t.as_str())
@@ -93,9 +92,9 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
         (Conv::DecimalString { scale }, Value::Money(m)) => {
             write_str(out, &decimal_string(&money_numeric(m), *scale));
         }
-        (Conv::DecimalDouble, Value::Numeric(n)) => write_f64(out, numeric_f64(n)),
-        (Conv::DecimalDouble, Value::Money(m)) => {
-            write_f64(out, numeric_f64(&money_numeric(m)));
+        (Conv::DecimalDouble(text), Value::Numeric(n)) => write_f64(out, numeric_f64(n), *text),
+        (Conv::DecimalDouble(text), Value::Money(m)) => {
+            write_f64(out, numeric_f64(&money_numeric(m)), *text);
         }
         (Conv::Date, Value::Date(d)) => {
             // Debezium adds the 2000-01-01 offset to PostgreSQL's raw infinities as an int.
@@ -147,11 +146,11 @@ pub fn write_value(out: &mut Vec<u8>, conv: &Conv, value: &Value) -> Result<(), 
         }
         (Conv::MicroDuration, Value::Interval(iv)) => write_int(out, micro_duration(iv)),
         (Conv::IntervalString, Value::Interval(iv)) => write_str(out, &interval_string(iv)),
-        (Conv::Point, Value::Point(p)) => {
+        (Conv::Point(text), Value::Point(p)) => {
             out.extend_from_slice(b"{\"x\":");
-            write_f64(out, p.x);
+            write_f64(out, p.x, *text);
             out.extend_from_slice(b",\"y\":");
-            write_f64(out, p.y);
+            write_f64(out, p.y, *text);
             out.extend_from_slice(b",\"wkb\":");
             let mut wkb = Vec::with_capacity(21);
             wkb.extend_from_slice(&[1, 1, 0, 0, 0]);
@@ -588,6 +587,7 @@ mod tests {
 
     use super::*;
     use crate::change::value::{Date, Time, TimeTz, Timestamp};
+    use crate::debezium::java_float::FloatText;
 
     fn json(conv: &Conv, value: &Value) -> String {
         let mut out = Vec::new();
@@ -951,6 +951,39 @@ mod tests {
     }
 
     #[test]
+    fn floats_in_the_java_text_of_the_conversion() {
+        for (text, real, double, point) in [
+            (
+                FloatText::Java17,
+                "1.50000005E10",
+                "9.999999999999999E22",
+                "4.6116860184273879E18",
+            ),
+            (
+                FloatText::Shortest,
+                "1.5E10",
+                "1.0E23",
+                "4.611686018427388E18",
+            ),
+        ] {
+            assert_eq!(json(&Conv::Float32(text), &Value::Float4(1.5e10)), real);
+            assert_eq!(json(&Conv::Float64(text), &Value::Float8(1e23)), double);
+            let p = Value::Point(crate::change::value::Point {
+                x: 2f64.powi(62),
+                y: 0.0,
+            });
+            assert!(json(&Conv::Point(text), &p).starts_with(&format!("{{\"x\":{point},")));
+        }
+        assert_eq!(
+            json(
+                &Conv::DecimalDouble(FloatText::Java17),
+                &numeric("100000000000000000000000")
+            ),
+            "9.999999999999999E22"
+        );
+    }
+
+    #[test]
     fn bits_points_hstore_and_toast() {
         let bits = |t: &str| Value::Bit(BitString::parse(t.as_bytes()).unwrap());
         assert_eq!(json(&Conv::Bits, &bits("100000000001")), "\"AQg=\"");
@@ -959,7 +992,7 @@ mod tests {
         assert_eq!(json(&Conv::Bool, &bits("1")), "true");
         let point = Value::Point(crate::change::value::Point { x: 1.5, y: 2.5 });
         assert_eq!(
-            json(&Conv::Point, &point),
+            json(&Conv::Point(FloatText::Java17), &point),
             r#"{"x":1.5,"y":2.5,"wkb":"AQEAAAAAAAAAAAD4PwAAAAAAAARA","srid":null}"#
         );
         let h = Hstore::parse(&Bytes::from_static(br#""a"=>"1", "b"=>"two words""#)).unwrap();
