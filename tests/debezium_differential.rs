@@ -32,7 +32,6 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/differential
 /// The harness's own keys in a case file; all other keys go to Debezium and pgcdc.
 const WORKLOAD_KEY: &str = "differential.workload";
 const MODE_KEY: &str = "differential.mode";
-const EXPECT_KEY: &str = "differential.expect";
 const DIFFERING_KEY: &str = "differential.differing";
 
 /// How long Debezium may take for one group, from the JVM's start to its last record.
@@ -51,8 +50,6 @@ struct Case {
     name: String,
     workload: PathBuf,
     mode: Mode,
-    /// `differential.expect=differences`: every topic must differ (the known differences).
-    expect_differences: bool,
     /// `differential.differing=REGEX`: the topics the expression matches (whole topic) must
     /// differ and all others be identical (`pgcdc.debezium.bugs=fix` on a workload with some
     /// of Debezium's bugs).
@@ -85,14 +82,6 @@ fn cases() -> Vec<Case> {
                 path.display()
             ),
         };
-        let expect_differences = match properties.remove(EXPECT_KEY).as_deref() {
-            None | Some("identical") => false,
-            Some("differences") => true,
-            Some(other) => panic!(
-                "{}: {EXPECT_KEY}={other}: expected identical or differences",
-                path.display()
-            ),
-        };
         let differing = properties.remove(DIFFERING_KEY).map(|expr| {
             Regex::new(&format!("^(?:{expr})$"))
                 .unwrap_or_else(|e| panic!("{}: {DIFFERING_KEY}: {e}", path.display()))
@@ -101,7 +90,6 @@ fn cases() -> Vec<Case> {
             name,
             workload: Path::new(DATA).join(workload),
             mode,
-            expect_differences,
             differing,
             properties,
         });
@@ -308,34 +296,6 @@ async fn run_group(pg: &TestCluster, dir: &Path, group: &[&Case], has_xml: bool)
             case.name
         );
         let topics = topic_differences(&want, &got);
-        if case.expect_differences {
-            let same: Vec<&str> = topics
-                .iter()
-                .filter(|(_, difference)| difference.is_none())
-                .map(|(topic, _)| topic.as_str())
-                .collect();
-            if same.is_empty() {
-                eprintln!(
-                    "{}: every topic differs, as expected:\n{}",
-                    case.name,
-                    topics
-                        .values()
-                        .flatten()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                );
-            } else {
-                failures.push(format!(
-                    "case {}: these topics should differ and are identical now (a known \
-                     difference is gone: move its values to another workload and update \
-                     docs/compatibility.md): {}",
-                    case.name,
-                    same.join(", ")
-                ));
-            }
-            continue;
-        }
         if let Some(differing) = &case.differing {
             let mut wrong = Vec::new();
             for (topic, difference) in &topics {
