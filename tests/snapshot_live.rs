@@ -1,16 +1,20 @@
 //! Initial snapshots end to end against PostgreSQL 15 and 18: tables of 0, 1 and 1,000,000
 //! rows read in parallel chunks; writes during the snapshot seen exactly once (as snapshot row
-//! or stream event); a stop during the snapshot and the restart; every `snapshot.mode`; the
-//! include list and select overrides; bad settings as clear errors.
+//! or stream event); a stop (SIGTERM, kill -9) during the snapshot and the restart, which
+//! continues it, and the cases where it cannot and starts over; the progress in `/metrics`;
+//! every `snapshot.mode`; the include list and select overrides; bad settings as clear errors.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod audit_common;
 mod common;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Pgcdc, records, run_pgcdc, scalar, source_args, wait_until, wal_flush_lsn};
+use common::{
+    Pgcdc, progress_file, records, run_pgcdc, scalar, source_args, wait_until, wal_flush_lsn,
+};
 use nix::sys::signal::Signal;
 use pgcdc_testkit::{TestCluster, start};
 use serde_json::Value;
@@ -129,7 +133,7 @@ pgcdc_testkit::pg_test! {
         // Writes while the snapshot runs (its temporary slot exists): updates bump versions,
         // inserts and deletes.
         wait_until(LIMIT, "the snapshot's slot", || {
-            scalar(&pg, "postgres", "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'pgcdc_snapshot_%'") == "1"
+            scalar(&pg, "postgres", "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'snap_snapshot'") == "1"
         }).await;
         let writer = {
             let sql = "
@@ -190,32 +194,244 @@ pgcdc_testkit::pg_test! {
     }
 }
 
+/// How many chunks of `table` the progress file says are finished (0 without a file).
+fn finished_chunks(file: &Path, table: &str) -> usize {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return 0;
+    };
+    let Ok(value) = serde_json::from_str::<Value>(&text) else {
+        return 0;
+    };
+    value["tables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["name"] == table)
+        .and_then(|t| t["finished"].as_array())
+        .map_or(0, Vec::len)
+}
+
+/// Commits 100 transactions on `a`, `c` and `z` (never `big`): version bumps, inserts and
+/// deletes.
+fn write_round(pg: &TestCluster, round: i32) {
+    pg.psql(
+        "postgres",
+        &format!(
+            "
+        DO $$ BEGIN FOR i IN 1..100 LOOP
+          UPDATE a SET version = version + 1 WHERE id = (i * 37 + {round}) % 2000 + 1;
+          UPDATE c SET version = version + 1 WHERE id = (i * 53 + {round}) % 2000 + 1;
+          UPDATE z SET version = version + 1 WHERE id = (i * 71 + {round}) % 2000 + 1;
+          INSERT INTO z VALUES (100000 * {round} + i, 0);
+          INSERT INTO a VALUES (100000 * {round} + i, 0);
+          DELETE FROM c WHERE id = (i * 13 + {round} * 7) % 2000 + 1;
+          COMMIT;
+        END LOOP; END $$;"
+        ),
+    )
+    .unwrap();
+}
+
+/// (id, version) of every row of `table`.
+fn table_state(pg: &TestCluster, table: &str) -> BTreeMap<i64, i64> {
+    pg.psql(
+        "postgres",
+        &format!("COPY (SELECT id, version FROM {table}) TO STDOUT"),
+    )
+    .unwrap()
+    .lines()
+    .map(|l| {
+        let (a, b) = l.split_once('\t').unwrap();
+        (a.parse().unwrap(), b.parse().unwrap())
+    })
+    .collect()
+}
+
 pgcdc_testkit::pg_test! {
-    timeout_secs = 600;
-    async fn a_stop_during_the_snapshot_starts_it_over(version: PgVersion) {
+    timeout_secs = 900;
+    async fn a_stopped_snapshot_continues_where_it_stopped(version: PgVersion) {
+        let pg = start(version);
+        let dir = tempfile::tempdir().unwrap();
+        pg.psql("postgres", "
+            CREATE TABLE a (id int PRIMARY KEY, version int NOT NULL);
+            CREATE TABLE big (id int PRIMARY KEY, version int NOT NULL, pad text);
+            CREATE TABLE c (id int PRIMARY KEY, version int NOT NULL);
+            CREATE TABLE z (id int PRIMARY KEY, version int NOT NULL);
+            INSERT INTO a SELECT i, 0 FROM generate_series(1, 2000) i;
+            INSERT INTO big SELECT i, 0, 'x' FROM generate_series(1, 400000) i;
+            INSERT INTO c SELECT i, 0 FROM generate_series(1, 2000) i;
+            INSERT INTO z SELECT i, 0 FROM generate_series(1, 2000) i;
+        ").unwrap();
+        let chunk_rows: usize = scalar(&pg, "postgres", "SELECT count(*) FROM big WHERE ctid < '(16,0)'").parse().unwrap();
+        let out = dir.path().join("out.jsonl");
+        let progress = progress_file(&pg, "postgres", "snap");
+        let sets = [
+            ("pgcdc.snapshot.chunk.pages", "16"),
+            ("snapshot.max.threads", "2"),
+            ("snapshot.fetch.size", "500"),
+        ];
+
+        // A stop (SIGTERM) in the middle of `big`, with writes to the other tables meanwhile.
+        let mut pgcdc = Pgcdc::spawn(dir.path(), &args(&pg, &out, &sets, "plain"));
+        wait_until(LIMIT, "the in-progress slot", || slot_exists(&pg, "snap_snapshot")).await;
+        write_round(&pg, 1);
+        wait_until(LIMIT, "finished chunks of big", || finished_chunks(&progress, "public.big") >= 3).await;
+        assert!(!slot_exists(&pg, "snap"), "the snapshot ended before the stop");
+        pgcdc.signal(Signal::SIGTERM);
+        assert!(pgcdc.wait(LIMIT).await.success());
+        assert!(pgcdc.stderr().contains("its progress is kept"), "{}", pgcdc.stderr());
+        assert!(slot_exists(&pg, "snap_snapshot"), "the in-progress slot keeps the WAL");
+        let first = finished_chunks(&progress, "public.big");
+        write_round(&pg, 2);
+
+        // Continued, then killed (kill -9) further on in `big`.
+        let mut pgcdc = Pgcdc::spawn(dir.path(), &args(&pg, &out, &sets, "plain"));
+        wait_until(LIMIT, "more finished chunks of big", || finished_chunks(&progress, "public.big") >= first + 3).await;
+        assert!(!slot_exists(&pg, "snap"), "the snapshot ended before the kill");
+        write_round(&pg, 3);
+        pgcdc.signal(Signal::SIGKILL);
+        pgcdc.wait(LIMIT).await;
+        let continued = pgcdc.stderr();
+        assert!(continued.contains("continuing the interrupted snapshot"), "{continued}");
+        assert!(continued.contains("reading only its unfinished chunks"), "{continued}");
+        write_round(&pg, 4);
+
+        // Continued to the end, then streaming.
+        let stderr = drain(&pg, &out, &sets, "plain").await;
+        assert!(stderr.contains("continuing the interrupted snapshot"), "{stderr}");
+        assert!(stderr.contains("snapshot complete"), "{stderr}");
+        assert!(slot_exists(&pg, "snap"));
+        assert!(!slot_exists(&pg, "snap_snapshot"), "the in-progress slot is dropped");
+        pg.psql("postgres", "
+            UPDATE big SET version = version + 1 WHERE id <= 10;
+            DELETE FROM big WHERE id = 400000;
+        ").unwrap();
+        write_round(&pg, 5);
+        drain(&pg, &out, &sets, "plain").await;
+        assert!(!progress.exists(), "the progress file goes once the stream is past the snapshot");
+
+        // Replay the file per table: a read or insert makes a row exist, an update bumps its
+        // version by one, a delete removes it. For a, c and z every row version is seen exactly
+        // once; `big` has duplicate reads only from the chunks in flight at the two stops.
+        let mut state: BTreeMap<(String, i64), i64> = BTreeMap::new();
+        let mut big_reads = 0usize;
+        for (_, _, v) in records(&out) {
+            let op = v["op"].as_str().unwrap();
+            let table = v["table"].as_str().unwrap().to_owned();
+            let row = if op == "delete" { &v["before"] } else { &v["after"] };
+            let key = (table.clone(), row["id"].as_i64().unwrap());
+            match op {
+                "read" if table == "big" => {
+                    big_reads += 1;
+                    state.insert(key, row["version"].as_i64().unwrap());
+                }
+                "read" | "insert" => {
+                    let version = row["version"].as_i64().unwrap();
+                    assert!(state.insert(key.clone(), version).is_none(), "{key:?} appears twice");
+                }
+                "update" => {
+                    let version = row["version"].as_i64().unwrap();
+                    let old = state.insert(key.clone(), version).unwrap_or_else(|| panic!("update of a row never seen: {key:?} {v}"));
+                    assert_eq!(old + 1, version, "{key:?}: a version missed or repeated");
+                }
+                "delete" => {
+                    assert!(state.remove(&key).is_some(), "delete of a row never seen: {key:?}");
+                }
+                other => panic!("unexpected {other}"),
+            }
+        }
+        let duplicates = big_reads - 400_000;
+        assert!(duplicates <= 2 * chunk_rows, "{duplicates} rows of big read twice: finished chunks were read again (a chunk holds {chunk_rows})");
+        for table in ["a", "big", "c", "z"] {
+            let replayed: BTreeMap<i64, i64> = state
+                .iter()
+                .filter(|((t, _), _)| t == table)
+                .map(|((_, id), v)| (*id, *v))
+                .collect();
+            assert!(replayed == table_state(&pg, table), "the replayed {table} differs from the table");
+        }
+    }
+}
+
+pgcdc_testkit::pg_test! {
+    timeout_secs = 900;
+    async fn a_snapshot_that_cannot_be_continued_starts_over(version: PgVersion) {
         let pg = start(version);
         let dir = tempfile::tempdir().unwrap();
         pg.psql("postgres", "
             CREATE TABLE big (id int PRIMARY KEY, v text);
-            INSERT INTO big SELECT i, 'x' FROM generate_series(1, 1000000) i;
+            INSERT INTO big SELECT i, 'x' FROM generate_series(1, 300000) i;
+        ").unwrap();
+        let reads = |out: &Path| plain(out).iter().filter(|(op, _, _)| op == "read").count();
+        for (case, says) in [
+            ("the progress file is deleted", "there is no progress file"),
+            ("the in-progress slot is dropped", "is not (dropped?)"),
+            ("the progress file is damaged", "is damaged"),
+        ] {
+            let slot = format!("s{}", says.len());
+            let out = dir.path().join(format!("{slot}.jsonl"));
+            let sets = [("slot.name", slot.as_str()), ("pgcdc.snapshot.chunk.pages", "16"), ("snapshot.fetch.size", "500")];
+            let progress = progress_file(&pg, "postgres", &slot);
+            let mut pgcdc = Pgcdc::spawn(dir.path(), &args(&pg, &out, &sets, "plain"));
+            wait_until(LIMIT, "finished chunks", || finished_chunks(&progress, "public.big") >= 2).await;
+            assert!(!slot_exists(&pg, &slot), "{case}: the snapshot ended before the stop");
+            pgcdc.signal(Signal::SIGTERM);
+            assert!(pgcdc.wait(LIMIT).await.success());
+            let partial = reads(&out);
+            assert!(partial > 0 && partial < 300_000, "{case}: {partial}");
+            match case {
+                "the progress file is deleted" => std::fs::remove_file(&progress).unwrap(),
+                "the in-progress slot is dropped" => {
+                    pg.psql("postgres", &format!("SELECT pg_drop_replication_slot('{slot}_snapshot')")).unwrap();
+                }
+                _ => std::fs::write(&progress, "{\"version\": 1, \"tables\": [").unwrap(),
+            }
+            let stderr = drain(&pg, &out, &sets, "plain").await;
+            assert!(stderr.contains("cannot be continued, so the snapshot starts over"), "{case}: {stderr}");
+            assert!(stderr.contains(says), "{case}: {stderr}");
+            assert_eq!(reads(&out), partial + 300_000, "{case}: the new snapshot is complete");
+            assert!(slot_exists(&pg, &slot));
+            assert!(!slot_exists(&pg, &format!("{slot}_snapshot")), "{case}");
+        }
+    }
+}
+
+pgcdc_testkit::pg_test! {
+    async fn snapshot_progress_in_metrics(version: PgVersion) {
+        let pg = start(version);
+        let dir = tempfile::tempdir().unwrap();
+        pg.psql("postgres", "
+            CREATE TABLE a (id int PRIMARY KEY, v text);
+            CREATE TABLE b (id int PRIMARY KEY);
+            CREATE TABLE c (id int PRIMARY KEY);
+            INSERT INTO a SELECT i, 'row ' || i FROM generate_series(1, 3000) i;
+            INSERT INTO b VALUES (1), (2);
         ").unwrap();
         let out = dir.path().join("out.jsonl");
-        let mut pgcdc = Pgcdc::spawn(dir.path(), &args(&pg, &out, &[], "plain"));
-        wait_until(LIMIT, "some snapshot rows", || {
-            std::fs::metadata(&out).is_ok_and(|m| m.len() > 100_000)
-        }).await;
+        let mut run = args(&pg, &out, &[("pgcdc.snapshot.chunk.pages", "4")], "plain");
+        run.extend(["--http".to_owned(), "127.0.0.1:0".to_owned()]);
+        let mut pgcdc = Pgcdc::spawn(dir.path(), &run);
+        let address = audit_common::http_address(&pgcdc).await;
+        wait_until(LIMIT, "the snapshot", || slot_exists(&pg, "snap")).await;
+        let metrics = audit_common::get(&address, "/metrics", None).await.body;
+        let value = |name: &str| -> i64 {
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{name} ")))
+                .unwrap_or_else(|| panic!("{name} missing:\n{metrics}"))
+                .parse()
+                .unwrap()
+        };
+        let pages: i64 = scalar(&pg, "postgres", "SELECT pg_relation_size('a') / 8192").parse().unwrap();
+        assert_eq!(value("pgcdc_snapshot_tables_total"), 3);
+        assert_eq!(value("pgcdc_snapshot_tables_done"), 3);
+        assert_eq!(value("pgcdc_snapshot_chunks_total"), (pages + 3) / 4 + 2);
+        assert_eq!(value("pgcdc_snapshot_chunks_done"), value("pgcdc_snapshot_chunks_total"));
+        assert_eq!(value("pgcdc_snapshot_rows"), 3002);
+        assert!(value("pgcdc_snapshot_estimated_rows") >= 0);
+        assert_eq!(value("pgcdc_snapshot_running"), 0);
         pgcdc.signal(Signal::SIGTERM);
         assert!(pgcdc.wait(LIMIT).await.success());
-        assert!(pgcdc.stderr().contains("stopped during the initial snapshot"), "{}", pgcdc.stderr());
-        assert!(!slot_exists(&pg, "snap"), "no slot is left behind");
-        let lines = |out: &Path| std::fs::read_to_string(out).unwrap().lines().count();
-        let partial = lines(&out);
-        assert!(partial > 0 && partial < 1_000_000, "{partial}");
-
-        let stderr = drain(&pg, &out, &[], "plain").await;
-        assert!(stderr.contains("starts over"), "{stderr}");
-        assert_eq!(lines(&out), partial + 1_000_000, "the second snapshot is complete");
-        assert!(slot_exists(&pg, "snap"));
     }
 }
 

@@ -2,9 +2,11 @@
 //! `snapshot.include.collection.list`, `snapshot.select.statement.overrides` (with one
 //! `snapshot.select.statement.overrides.<schema>.<table>` per table), `snapshot.fetch.size` and
 //! `snapshot.max.threads`; and pgcdc's `pgcdc.snapshot.chunk.pages` (how large the pieces are
-//! that a big table is split into).
+//! that a big table is split into) and `pgcdc.snapshot.progress.file` (where an unfinished
+//! snapshot's progress is kept, see [`crate::snapshot::saved`]).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use super::filter::TableFilter;
 use super::source::{SettingError, invalid};
@@ -59,6 +61,9 @@ pub struct SnapshotConfig {
     pub max_threads: usize,
     /// How many 8 kB pages one chunk of a large table spans (`pgcdc.snapshot.chunk.pages`).
     pub chunk_pages: u32,
+    /// Where the progress of an unfinished snapshot is kept (`pgcdc.snapshot.progress.file`;
+    /// `None`: `pgcdc-snapshot-<slot>.json` in the working directory).
+    pub progress_file: Option<PathBuf>,
 }
 
 impl Default for SnapshotConfig {
@@ -70,6 +75,7 @@ impl Default for SnapshotConfig {
             fetch_size: 10_240,
             max_threads: 1,
             chunk_pages: 8_192,
+            progress_file: None,
         }
     }
 }
@@ -148,6 +154,7 @@ impl SnapshotConfig {
             fetch_size: count("snapshot.fetch.size", defaults.fetch_size)?,
             max_threads: count("snapshot.max.threads", defaults.max_threads)?.min(64),
             chunk_pages: u32::try_from(chunk_pages).unwrap_or(u32::MAX),
+            progress_file: get("pgcdc.snapshot.progress.file").map(PathBuf::from),
         })
     }
 
@@ -156,6 +163,13 @@ impl SnapshotConfig {
         self.include
             .as_ref()
             .is_none_or(|filter| filter.matches(schema, table))
+    }
+
+    /// Where the progress of a snapshot into the slot `slot` is kept.
+    pub fn progress_path(&self, slot: &str) -> PathBuf {
+        self.progress_file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("pgcdc-snapshot-{slot}.json")))
     }
 
     /// The statement that reads `schema.table` instead of `SELECT *`, if one is set.
@@ -184,6 +198,19 @@ mod tests {
         assert_eq!(config.mode, SnapshotMode::Initial);
         assert_eq!(config.fetch_size, 10_240);
         assert_eq!(config.max_threads, 1);
+        assert_eq!(
+            config.progress_path("orders"),
+            PathBuf::from("pgcdc-snapshot-orders.json")
+        );
+        let config = SnapshotConfig::from_properties(&props(&[(
+            "pgcdc.snapshot.progress.file",
+            "/var/lib/pgcdc/snap.json",
+        )]))
+        .unwrap();
+        assert_eq!(
+            config.progress_path("orders"),
+            PathBuf::from("/var/lib/pgcdc/snap.json")
+        );
         for (text, mode) in [
             ("initial", SnapshotMode::Initial),
             ("initial_only", SnapshotMode::InitialOnly),

@@ -21,6 +21,8 @@ use crate::change::types::TypeCache;
 use crate::change::{Event, Position};
 use crate::config::source::SourceConfig;
 use crate::sink::{RoomFuture, Sink, SinkError};
+use crate::snapshot::overlap::Overlap;
+use crate::snapshot::resume;
 use crate::snapshot::{self, Snapshot, SnapshotError};
 use crate::source::assembler::{AssembleError, Assembler};
 use crate::source::connection::{
@@ -164,6 +166,9 @@ struct Pipeline {
     session_streamed: bool,
     /// Whether `snapshot.mode` was settled (a snapshot taken, or none needed) in this run.
     snapshot_settled: bool,
+    /// The streamed changes a resumed snapshot already holds, to drop (see
+    /// [`crate::snapshot::overlap`]).
+    overlap: Option<Overlap>,
 }
 
 impl Pipeline {
@@ -212,6 +217,19 @@ impl Pipeline {
         }
     }
 
+    /// Ends the stream filter of a resumed snapshot once the slot is confirmed past it.
+    async fn release_overlap(&mut self, confirmed: Lsn, config: &SourceConfig) {
+        if self
+            .overlap
+            .as_ref()
+            .is_some_and(|o| confirmed >= o.until())
+        {
+            self.overlap = None;
+            resume::finish_overlap(&config.snapshot.progress_path(&config.slot)).await;
+            tracing::info!("the slot passed the resumed snapshot: the stream drops nothing more");
+        }
+    }
+
     /// A future that resolves when a full sink may have room, if one is full.
     fn wait_for_room(&self) -> Option<RoomFuture> {
         self.sinks.iter().find(|s| s.is_full()).map(|s| s.room())
@@ -240,6 +258,7 @@ pub async fn run(
         streamed: false,
         session_streamed: false,
         snapshot_settled: false,
+        overlap: None,
     };
     let mut failures = 0u32;
     loop {
@@ -378,6 +397,17 @@ async fn session(
     {
         wait_for_slot(&sql, config, pid).await?;
     }
+    pipeline.overlap = if options.replay.is_none() {
+        resume::settle(config, &sql, &slot_info).await?
+    } else {
+        None
+    };
+    if let Some(overlap) = &pipeline.overlap {
+        tracing::info!(
+            until = %overlap.until(),
+            "the snapshot was resumed: the stream drops the changes of the tables read in the later snapshot that it already holds, until the slot passes this point"
+        );
+    }
     let confirmed = slot_info.confirmed_flush_lsn.unwrap_or_default();
 
     // The replication connection; a replay streams a temporary copy owned by it.
@@ -451,6 +481,9 @@ async fn session(
     pipeline.finish(&mut checkpoint).await?;
     send_status(&mut stream, checkpoint.confirmed(), false).await?;
     pipeline.summary.confirmed = checkpoint.confirmed();
+    pipeline
+        .release_overlap(checkpoint.confirmed(), config)
+        .await;
     stream.finish().await?;
     if config.drop_slot_on_stop && options.replay.is_none() {
         slot::drop_slot(&sql, &config.slot)
@@ -509,25 +542,39 @@ async fn snapshot_phase(
         other => other,
     };
     tracing::info!(mode = mode.name(), reason, "taking the initial snapshot");
+    let beginning = resume::begin(config, sql).await?;
     // Its progress line is drawn whenever standard error is a terminal: a snapshot can be long.
-    let mut snapshot = Snapshot::start(config, true).await?;
+    let mut snapshot = Snapshot::start(config, true, beginning, pipeline.sinks.len()).await?;
     let mut flush_timer = tokio::time::interval(FLUSH_INTERVAL);
     flush_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             biased;
             () = shutdown.cancelled() => {
-                let rows = snapshot.stats().rows.load(std::sync::atomic::Ordering::Relaxed);
-                snapshot.abandon().await;
-                flush_snapshot(pipeline, true).await?;
-                tracing::warn!(
-                    rows,
-                    "stopped during the initial snapshot: it cannot be continued consistently later (its exported snapshot ends with this process, and its temporary slot with it), so the next start takes it again from the beginning"
-                );
+                snapshot.stop_readers().await;
+                let acked = flush_snapshot(pipeline, true).await?;
+                snapshot.acknowledged(&acked).await?;
+                let rows = snapshot::SnapshotStats::count(&snapshot.stats().rows);
+                match snapshot.abandon().await {
+                    (finished, chunks, Some(path)) => tracing::warn!(
+                        rows,
+                        finished_chunks = finished,
+                        chunks,
+                        progress_file = %path.display(),
+                        "stopped during the initial snapshot: its progress is kept, and the next start continues it"
+                    ),
+                    (_, _, None) => tracing::warn!(
+                        rows,
+                        "stopped during the initial snapshot: with snapshot.mode=always the next start takes a new one from the beginning"
+                    ),
+                }
                 return Ok(SnapshotOutcome::Stop);
             }
             // Before the rows, which are always ready: the sinks are flushed on time.
-            _ = flush_timer.tick() => flush_snapshot(pipeline, false).await?,
+            _ = flush_timer.tick() => {
+                let acked = flush_snapshot(pipeline, false).await?;
+                snapshot.acknowledged(&acked).await?;
+            }
             batch = snapshot.next_batch() => match batch? {
                 Some(events) => {
                     pipeline.summary.snapshot_rows += events.len() as u64;
@@ -539,24 +586,23 @@ async fn snapshot_phase(
                         let room = pipeline.sinks.iter().find(|s| s.is_full()).map(|s| s.room());
                         let Some(room) = room else { break };
                         room.await;
-                        flush_snapshot(pipeline, false).await?;
+                        let acked = flush_snapshot(pipeline, false).await?;
+                        snapshot.acknowledged(&acked).await?;
                     }
                 }
                 None => break,
             },
         }
     }
-    flush_snapshot(pipeline, true).await?;
-    if let Some(last) = snapshot.last_position()
-        && let Some(sink) = pipeline
-            .taken
-            .iter()
-            .zip(&pipeline.sinks)
-            .find(|(taken, _)| taken.is_none_or(|t| t < last))
-            .map(|(_, sink)| sink.describe())
+    let acked = flush_snapshot(pipeline, true).await?;
+    snapshot.acknowledged(&acked).await?;
+    if let Some(sink) = snapshot
+        .unacknowledged_sink()
+        .and_then(|i| pipeline.sinks.get(i))
+        .map(|sink| sink.describe())
     {
         return Err(RunError::Slot(format!(
-            "{sink} did not acknowledge the last snapshot row; the slot is left as it was so the snapshot is taken again at the next start"
+            "{sink} did not acknowledge the last snapshot row; the slot is left as it was so the rest of the snapshot is taken at the next start"
         )));
     }
     snapshot
@@ -577,8 +623,12 @@ async fn snapshot_phase(
 }
 
 /// Flushes every sink during the snapshot and notes what each took; at the `end`, waits for
-/// sinks that deliver in the background.
-async fn flush_snapshot(pipeline: &mut Pipeline, end: bool) -> Result<(), SinkError> {
+/// sinks that deliver in the background. Returns each sink's acknowledgement.
+async fn flush_snapshot(
+    pipeline: &mut Pipeline,
+    end: bool,
+) -> Result<Vec<Option<Position>>, SinkError> {
+    let mut acks = Vec::with_capacity(pipeline.sinks.len());
     for (sink, taken) in pipeline.sinks.iter_mut().zip(&mut pipeline.taken) {
         let acked = if end {
             sink.finish().await?
@@ -590,8 +640,9 @@ async fn flush_snapshot(pipeline: &mut Pipeline, end: bool) -> Result<(), SinkEr
         {
             *taken = Some(position);
         }
+        acks.push(acked);
     }
-    Ok(())
+    Ok(acks)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -652,6 +703,9 @@ async fn stream_loop(
                     ReplicationMessage::XLogData(xlog) => {
                         assembler.push(xlog.wal_start, xlog.data, &mut events)?;
                         load_from_catalog(sql, assembler).await?;
+                        if let Some(overlap) = &pipeline.overlap {
+                            overlap.apply(&mut events);
+                        }
                         if let Some(end) = end_lsn {
                             reached_end |= cut_at_end(&mut events, end);
                             // A commit record reaching the end LSN leaves no room for another
@@ -704,6 +758,7 @@ async fn stream_loop(
                     tracing::debug!(%confirmed, "confirmed");
                 }
                 pipeline.summary.confirmed = confirmed;
+                pipeline.release_overlap(confirmed, config).await;
             }
             () = tick(&mut heartbeat) => {
                 if let Some(query) = &config.heartbeat_action_query

@@ -4,7 +4,6 @@
 
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::SnapshotStats;
@@ -62,13 +61,13 @@ impl SnapshotProgress {
 
 /// `snapshot: 3/40 tables, 1234567 rows of ~5000000, 412345 rows/s, ETA 9s`.
 pub fn line(stats: &SnapshotStats, elapsed: Duration) -> String {
-    let rows = stats.rows.load(Ordering::Relaxed);
-    let estimate = stats.estimated_rows.load(Ordering::Relaxed);
+    let rows = SnapshotStats::count(&stats.rows);
+    let estimate = SnapshotStats::count(&stats.estimated_rows);
     let rate = rows as f64 / elapsed.as_secs_f64().max(1e-3);
     let mut text = format!(
         "snapshot: {}/{} tables, {rows} rows",
-        stats.tables_done.load(Ordering::Relaxed),
-        stats.tables_total.load(Ordering::Relaxed),
+        stats.tables_done.get(),
+        stats.tables_total.get(),
     );
     if estimate > rows {
         text.push_str(&format!(" of ~{estimate}"));
@@ -87,10 +86,10 @@ mod tests {
     #[test]
     fn the_line_says_tables_rows_rate_and_time_left() {
         let stats = SnapshotStats::default();
-        stats.tables_total.store(4, Ordering::Relaxed);
-        stats.tables_done.store(1, Ordering::Relaxed);
-        stats.rows.store(1000, Ordering::Relaxed);
-        stats.estimated_rows.store(3000, Ordering::Relaxed);
+        stats.tables_total.set(4);
+        stats.tables_done.set(1);
+        stats.rows.set(1000);
+        stats.estimated_rows.set(3000);
         assert_eq!(
             line(&stats, Duration::from_secs(2)),
             "snapshot: 1/4 tables, 1000 rows of ~3000, 500 rows/s, ETA 4s"

@@ -22,6 +22,12 @@ pub struct SnapshotTable {
     pub pages: u64,
     /// The planner's estimate of its rows (for progress only; -1 when never analysed).
     pub estimated_rows: f64,
+    /// Its relfilenode (a rewrite by `TRUNCATE`, `VACUUM FULL` or `CLUSTER` changes it; 0 for a
+    /// partitioned table).
+    pub relfilenode: u32,
+    /// The relations whose streamed changes are changes of this table: the table, and for a
+    /// partitioned table its partitions.
+    pub stream_oids: Vec<u32>,
 }
 
 impl SnapshotTable {
@@ -43,7 +49,8 @@ impl SnapshotTable {
 const TABLES: &str = "
     SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text, c.relreplident::text,
            c.reltuples::float8,
-           (pg_catalog.pg_relation_size(c.oid) / current_setting('block_size')::int8)::int8
+           (pg_catalog.pg_relation_size(c.oid) / current_setting('block_size')::int8)::int8,
+           c.relfilenode
       FROM pg_catalog.pg_class c
       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p'
@@ -61,6 +68,8 @@ const COLUMNS: &str = "
       LEFT JOIN pg_catalog.pg_index ri ON ri.indrelid = a.attrelid AND ri.indisreplident
      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
      ORDER BY a.attnum";
+
+const PARTITIONS: &str = "SELECT relid::oid FROM pg_catalog.pg_partition_tree($1::oid::regclass)";
 
 /// The tables to read, in Debezium's order, read from the catalog on `client` (which should see
 /// the snapshot). Their descriptions get generations from `first_generation` up, apart from
@@ -129,9 +138,22 @@ pub async fn list(
             generation: first_generation + n as u64,
             types: Arc::clone(&types),
         };
+        let partitioned = row.try_get::<_, String>(3)? == "p";
+        let stream_oids = if partitioned {
+            client
+                .query(PARTITIONS, &[&relation.oid])
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<Vec<u32>, _>>()?
+        } else {
+            vec![relation.oid]
+        };
         tables.push(SnapshotTable {
             relation: Arc::new(relation),
-            partitioned: row.try_get::<_, String>(3)? == "p",
+            partitioned,
+            relfilenode: row.try_get(7)?,
+            stream_oids,
             pages: u64::try_from(row.try_get::<_, i64>(6)?).unwrap_or(0),
             estimated_rows: row.try_get(5)?,
         });

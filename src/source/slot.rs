@@ -120,18 +120,22 @@ pub struct ExportedSlot {
     pub snapshot_name: String,
 }
 
-/// Creates a temporary logical slot (pgoutput) on the replication connection `client` and
-/// exports its snapshot (`CREATE_REPLICATION_SLOT ... TEMPORARY LOGICAL pgoutput (SNAPSHOT
-/// 'export')`, PostgreSQL 15 and later). The slot goes away with the connection: a snapshot
-/// that does not finish leaves nothing behind. [`persist_sql`] makes it permanent.
+/// Creates a logical slot (pgoutput) on the replication connection `client` and exports its
+/// snapshot (`CREATE_REPLICATION_SLOT ... [TEMPORARY] LOGICAL pgoutput (SNAPSHOT 'export')`,
+/// PostgreSQL 15 and later). A `temporary` slot goes away with the connection: a snapshot that
+/// does not finish leaves nothing behind. A permanent one keeps the WAL from its consistent
+/// point until it is dropped (the in-progress slot of a resumable snapshot). [`persist_sql`]
+/// gives its position to the configured slot.
 pub async fn create_exported(
     client: &mut ReplicationClient,
     name: &str,
+    temporary: bool,
 ) -> Result<ExportedSlot, QueryError> {
     let rows = client
         .simple_query(&format!(
-            "CREATE_REPLICATION_SLOT {} TEMPORARY LOGICAL pgoutput (SNAPSHOT 'export')",
-            quote_ident(name)
+            "CREATE_REPLICATION_SLOT {} {}LOGICAL pgoutput (SNAPSHOT 'export')",
+            quote_ident(name),
+            if temporary { "TEMPORARY " } else { "" }
         ))
         .await?;
     let row = rows.first();

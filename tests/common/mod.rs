@@ -93,14 +93,37 @@ pub fn url(pg: &TestCluster, database: &str) -> String {
     pg.url(database)
 }
 
-/// Arguments: `--url URL --set k=v ...`.
+/// Arguments: `--url URL --set k=v ...`; unless `sets` name one, the snapshot's progress file
+/// is [`progress_file`] (not in the working directory that tests share).
 pub fn source_args(pg: &TestCluster, database: &str, sets: &[(&str, &str)]) -> Vec<String> {
     let mut args = vec!["--url".to_owned(), url(pg, database)];
     for (key, value) in sets {
         args.push("--set".to_owned());
         args.push(format!("{key}={value}"));
     }
+    if !sets
+        .iter()
+        .any(|(k, _)| *k == "pgcdc.snapshot.progress.file")
+    {
+        let slot = sets
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == "slot.name")
+            .map_or("debezium", |(_, v)| *v);
+        args.push("--set".to_owned());
+        args.push(format!(
+            "pgcdc.snapshot.progress.file={}",
+            progress_file(pg, database, slot).display()
+        ));
+    }
     args
+}
+
+/// The snapshot's progress file of `slot` in `database`, next to the cluster's data directory
+/// (removed with it).
+pub fn progress_file(pg: &TestCluster, database: &str, slot: &str) -> PathBuf {
+    pg.data_dir()
+        .with_file_name(format!("pgcdc-snapshot-{database}-{slot}.json"))
 }
 
 /// The records of a file sink: (topic, key, value) per line.
