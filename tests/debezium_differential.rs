@@ -159,10 +159,16 @@ fn pgcdc_properties(pg: &TestCluster, database: &str, case: &Case) -> BTreeMap<S
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     props.extend(case.properties.clone());
+    let slot = format!("pgcdc_{}", slug(&case.name));
+    // The snapshot's progress file next to the cluster, not in the working directory.
     props.insert(
-        "slot.name".to_owned(),
-        format!("pgcdc_{}", slug(&case.name)),
+        "pgcdc.snapshot.progress.file".to_owned(),
+        pg.data_dir()
+            .with_file_name(format!("pgcdc-snapshot-{database}-{slot}.json"))
+            .display()
+            .to_string(),
     );
+    props.insert("slot.name".to_owned(), slot);
     props
 }
 

@@ -194,6 +194,10 @@ pub fn source_properties(
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
+    properties.insert(
+        "pgcdc.snapshot.progress.file".to_owned(),
+        progress_file(pg, "postgres", name).display().to_string(),
+    );
     for (key, value) in extra {
         properties.insert((*key).to_owned(), value.clone());
     }
