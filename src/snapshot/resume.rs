@@ -474,7 +474,123 @@ pub fn replan(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+
     use super::*;
+    use crate::change::types::TypeCache;
+    use crate::change::{ColumnInfo, RelationInfo, ReplicaIdentity};
+
+    fn config() -> SourceConfig {
+        let properties = [
+            ("database.hostname", "localhost"),
+            ("database.dbname", "shop"),
+            ("database.user", "pgcdc"),
+            ("slot.name", "orders"),
+            ("pgcdc.snapshot.chunk.pages", "4"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        crate::config::source::from_properties(&properties).unwrap()
+    }
+
+    fn table(oid: u32, name: &str, pages: u64, column: &str) -> SnapshotTable {
+        SnapshotTable {
+            relation: Arc::new(RelationInfo {
+                oid,
+                schema: "public".to_owned(),
+                table: name.to_owned(),
+                replica_identity: ReplicaIdentity::Default,
+                columns: vec![ColumnInfo {
+                    name: column.to_owned(),
+                    type_oid: 23,
+                    type_modifier: -1,
+                    in_replica_identity: true,
+                    in_primary_key: true,
+                    nullable: false,
+                    default_expression: None,
+                }],
+                generation: 1,
+                types: Arc::new(TypeCache::new()),
+            }),
+            partitioned: false,
+            pages,
+            estimated_rows: 0.0,
+            relfilenode: oid + 1000,
+            stream_oids: vec![oid],
+        }
+    }
+
+    #[test]
+    fn a_resumed_snapshot_reads_what_is_left_consistently() {
+        let config = config();
+        let x: Lsn = "0/1000".parse().unwrap();
+        let y: Lsn = "0/2000".parse().unwrap();
+        // done: finished; part: 3 of 4 chunks started and 2 finished (unchanged since);
+        // moved: partly delivered and changed; fresh: never started.
+        let tables = [
+            table(1, "done", 8, "id"),
+            table(2, "part", 16, "id"),
+            table(3, "moved", 16, "id"),
+            table(4, "fresh", 16, "id"),
+        ];
+        let (mut saved, chunks) =
+            fresh(&config, "1/shop".to_owned(), "orders_snapshot", x, &tables);
+        assert_eq!(chunks.len(), 2 + 4 + 4 + 4);
+        saved.tables[0].finished = [0, 1].into();
+        saved.tables[0].started = true;
+        saved.tables[1].finished = [0, 1].into();
+        saved.tables[1].started = true;
+        saved.tables[2].finished = [0].into();
+        saved.tables[2].started = true;
+        assert_eq!(
+            continuable(&saved, &tables)
+                .iter()
+                .map(|t| t.oid)
+                .collect::<Vec<_>>(),
+            [2, 3]
+        );
+
+        // In Y: `moved` has another column; `part` did not change.
+        let now = [
+            table(1, "done", 8, "id"),
+            table(2, "part", 16, "id"),
+            table(3, "moved", 16, "key"),
+            table(4, "fresh", 20, "id"),
+        ];
+        let chunks = replan(&mut saved, &config, &now, y, &[2, 3].into());
+        let planned: Vec<(usize, usize)> =
+            chunks.iter().map(|c| (c.table, c.index_in_table)).collect();
+        assert_eq!(
+            planned,
+            [
+                (1, 2),
+                (1, 3),
+                (2, 0),
+                (2, 1),
+                (2, 2),
+                (2, 3),
+                (3, 0),
+                (3, 1),
+                (3, 2),
+                (3, 3),
+                (3, 4)
+            ]
+        );
+        assert!(
+            chunks[0]
+                .select
+                .contains("ctid >= '(8,0)'::tid AND ctid < '(12,0)'::tid")
+        );
+        assert!(chunks[1].select.ends_with("WHERE ctid >= '(12,0)'::tid"));
+        // Only the table no sink has a row of gets the stream filter.
+        assert_eq!(saved.overlap, [(4, y)].into());
+        assert_eq!(saved.tables[1].read_at, x, "continued in Y, as it was at X");
+        assert!(saved.tables[2].started && saved.tables[2].finished.is_empty());
+        assert_eq!(saved.tables[2].read_at, y);
+        assert_eq!(saved.tables[3].chunks, 5);
+    }
 
     #[test]
     fn in_progress_slot_names_fit() {
