@@ -397,6 +397,42 @@ pgcdc_testkit::pg_test! {
 }
 
 pgcdc_testkit::pg_test! {
+    timeout_secs = 900;
+    async fn a_partly_read_table_that_changed_is_read_again(version: PgVersion) {
+        let pg = start(version);
+        let dir = tempfile::tempdir().unwrap();
+        pg.psql("postgres", "
+            CREATE TABLE big (id int PRIMARY KEY, v text);
+            INSERT INTO big SELECT i, 'x' FROM generate_series(1, 300000) i;
+        ").unwrap();
+        let out = dir.path().join("out.jsonl");
+        let sets = [("pgcdc.snapshot.chunk.pages", "16"), ("snapshot.fetch.size", "500")];
+        let progress = progress_file(&pg, "postgres", "snap");
+        let mut pgcdc = Pgcdc::spawn(dir.path(), &args(&pg, &out, &sets, "plain"));
+        wait_until(LIMIT, "finished chunks", || finished_chunks(&progress, "public.big") >= 2).await;
+        assert!(!slot_exists(&pg, "snap"), "the snapshot ended before the stop");
+        pgcdc.signal(Signal::SIGTERM);
+        assert!(pgcdc.wait(LIMIT).await.success());
+        let partial = plain(&out).len();
+        // A change of the partly delivered table while pgcdc is stopped: its finished chunks no
+        // longer show it as it is, so it is read whole again and its changes are streamed.
+        pg.psql("postgres", "UPDATE big SET v = 'changed' WHERE id = 1").unwrap();
+        let stderr = drain(&pg, &out, &sets, "plain").await;
+        assert!(stderr.contains("continuing the interrupted snapshot"), "{stderr}");
+        assert!(stderr.contains("changed since"), "{stderr}");
+        assert!(!stderr.contains("reading only its unfinished chunks"), "{stderr}");
+        let all = plain(&out);
+        let reads = all.iter().filter(|(op, _, _)| op == "read").count();
+        assert_eq!(reads, partial + 300_000, "read whole again");
+        let last_read_of_1 = all.iter().rposition(|(op, _, a)| op == "read" && a["id"] == 1).unwrap();
+        assert_eq!(all[last_read_of_1].2["v"], "changed");
+        let update = all.iter().position(|(op, _, a)| op == "update" && a["id"] == 1).expect("the update is streamed");
+        assert!(update > last_read_of_1);
+        assert_eq!(all.iter().filter(|(op, _, _)| op == "update").count(), 1);
+    }
+}
+
+pgcdc_testkit::pg_test! {
     async fn snapshot_progress_in_metrics(version: PgVersion) {
         let pg = start(version);
         let dir = tempfile::tempdir().unwrap();
