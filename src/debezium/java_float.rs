@@ -738,13 +738,47 @@ impl Big {
     /// `q = self / divisor; self = 10 × (self mod divisor)`, returning `q` (a digit: the
     /// caller keeps `self < 10 × divisor`).
     fn quotient_step(&mut self, divisor: &Self) -> u32 {
-        let mut q = 0;
+        // A guess from the leading limbs (off by one at most), then corrected exactly.
+        let mut q = self.quotient_guess(divisor);
+        if q > 0 {
+            let mut product = *divisor;
+            product.mul_small(u64::from(q));
+            while q > 0 && product.cmp(self) == Ordering::Greater {
+                product.sub_assign(divisor);
+                q -= 1;
+            }
+            self.sub_assign(&product);
+        }
         while q < 16 && self.cmp(divisor) != Ordering::Less {
             self.sub_assign(divisor);
             q += 1;
         }
         self.mul_small(10);
         q
+    }
+
+    /// `self / divisor` from the three limbs of each from the divisor's top limb up, in
+    /// floating point (at most 15).
+    fn quotient_guess(&self, divisor: &Self) -> u32 {
+        let Some(top) = divisor.len.checked_sub(1) else {
+            return 0;
+        };
+        let lead = |big: &Self| {
+            [(top + 1, 18_446_744_073_709_551_616.0), (top, 1.0)]
+                .into_iter()
+                .chain(
+                    top.checked_sub(1)
+                        .map(|i| (i, 1.0 / 18_446_744_073_709_551_616.0)),
+                )
+                .map(|(i, scale)| big.limbs.get(i).map_or(0.0, |&l| l as f64 * scale))
+                .sum::<f64>()
+        };
+        let guess = (lead(self) / lead(divisor)).floor();
+        if guess >= 1.0 {
+            (guess as u32).min(15)
+        } else {
+            0
+        }
     }
 }
 
