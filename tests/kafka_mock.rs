@@ -233,6 +233,51 @@ pgcdc_testkit::pg_test! {
 }
 
 pgcdc_testkit::pg_test! {
+    async fn brokers_down_at_a_new_topics_lookup_keep_the_connection(version: PgVersion) {
+        const OTHER: &str = "app.public.other";
+        let pg = start(version);
+        let mock = mock(1);
+        mock.create_topic(OTHER, 1, 1).unwrap();
+        pg.psql("postgres", "CREATE TABLE other (id bigint PRIMARY KEY)").unwrap();
+        let mut harness = Harness::start(&pg, &mock, &[]).await;
+        harness.insert(3, 50);
+        harness.wait_all_confirmed().await;
+
+        // The first record for `other` needs a lookup of its topic, and no broker answers.
+        mock.broker_down(1).unwrap();
+        let before = harness.confirmed();
+        pg.psql("postgres", "INSERT INTO other SELECT generate_series(1, 20)").unwrap();
+        harness.insert(2, 50);
+        // Twice wal_sender_timeout (4 s): the lookup waits in the background while the
+        // pipeline keeps sending its status, and confirms nothing.
+        for _ in 0..16 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            assert_eq!(harness.confirmed(), before, "confirmed while the brokers are down");
+            assert!(!harness.task.is_finished(), "the pipeline stopped");
+        }
+        mock.broker_up(1).unwrap();
+        harness.insert(2, 50);
+        let bootstrap = harness.bootstrap.clone();
+        let summary = harness.finish().await;
+        assert_eq!(
+            summary.sessions, 1,
+            "the lookup kept the replication connection (wal_sender_timeout 4 s) alive"
+        );
+        let ids: Vec<i64> = tokio::task::spawn_blocking(move || consume_all(&bootstrap, &[OTHER]))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|record| {
+                let value: serde_json::Value =
+                    serde_json::from_slice(&record.value.unwrap()).unwrap();
+                value["after"]["id"].as_i64().unwrap()
+            })
+            .collect();
+        assert_eq!(ids, (1..=20).collect::<Vec<_>>(), "the new topic's records, in order");
+    }
+}
+
+pgcdc_testkit::pg_test! {
     async fn failing_produce_requests_are_retried(version: PgVersion) {
         let pg = start(version);
         let mock = mock(1);

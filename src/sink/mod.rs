@@ -44,8 +44,9 @@ pub trait Sink: Send {
         self.flush().await
     }
 
-    /// Whether the sink holds as much undelivered data as it may: the pipeline then stops
-    /// reading the stream (still answering the server) until [`Sink::room`] resolves.
+    /// Whether the sink can take no more for now (it holds as much undelivered data as it may,
+    /// or waits for something before it can deliver): the pipeline then stops reading the
+    /// stream (still answering the server) until [`Sink::room`] resolves.
     fn is_full(&self) -> bool {
         false
     }

@@ -8,6 +8,11 @@
 //! the bound is reached [`Sink::is_full`] says so and the pipeline stops reading the stream
 //! until [`Sink::room`] resolves.
 //!
+//! A topic is looked up (and created when missing) before its first record goes out, in the
+//! background: its records, and every record after them, wait in order in the sink, counted in
+//! flight, and the sink says it is full until the answer comes, so the pipeline goes on
+//! answering the server without reading on while the brokers cannot be reached.
+//!
 //! The producer retries what can be retried by itself. A delivery that fails (or a record the
 //! producer refuses) stops the run with a message saying what to do; nothing
 //! from that record on is acknowledged.
@@ -16,6 +21,7 @@ mod failure;
 pub mod in_flight;
 mod topics;
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -135,8 +141,11 @@ pub struct KafkaSink {
     topics: Topics,
     encoder: Box<dyn Encoder>,
     records: Vec<Record>,
-    /// The last position handed to the producer: after a new replication session, the events
-    /// up to it are in the producer's hands already and are not produced again.
+    /// Records not yet handed to the producer, with their in-flight sequence numbers, in stream
+    /// order: the first one's topic is being looked up.
+    waiting: VecDeque<(u64, Record)>,
+    /// The last position taken (handed to the producer, or waiting): after a new replication
+    /// session, the events up to it are in the sink's hands already and are not taken again.
     written: Option<Position>,
 }
 
@@ -182,6 +191,7 @@ impl KafkaSink {
             shared,
             encoder,
             records: Vec::new(),
+            waiting: VecDeque::new(),
             written: None,
         })
     }
@@ -193,28 +203,30 @@ impl KafkaSink {
         }
     }
 
-    fn is_full_now(state: &State, config: &KafkaConfig) -> bool {
-        state.failure.is_none()
-            && (state.in_flight.len() >= config.max_in_flight_records
-                || config
-                    .max_in_flight_bytes
-                    .is_some_and(|max| state.in_flight.bytes() >= max))
-    }
-
-    /// Hands one record to the producer.
-    async fn produce(&mut self, index: usize) -> Result<(), SinkError> {
-        let record = &self.records[index];
-        if !self.topics.is_known(&record.topic) {
-            let topic = record.topic.clone();
-            if let Err(message) = self.topics.ensure(&self.producer, &topic).await {
-                self.shared.fail(message.clone());
-                return Err(self.failed(message));
+    /// Hands the waiting records to the producer, in order, up to the first one whose topic is
+    /// still being looked up. A failure is also recorded in the shared state.
+    async fn send_waiting(&mut self) -> Result<(), SinkError> {
+        while let Some((_, record)) = self.waiting.front() {
+            match self
+                .topics
+                .check(&record.topic, &self.producer, &self.shared)
+            {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(message) => {
+                    self.shared.fail(message.clone());
+                    return Err(self.failed(message));
+                }
+            }
+            if let Some((sequence, record)) = self.waiting.pop_front() {
+                self.produce(sequence, &record).await?;
             }
         }
-        let record = &self.records[index];
-        let bytes = record.key.as_ref().map_or(0, |k| k.len())
-            + record.value.as_ref().map_or(0, |v| v.len());
-        let sequence = self.shared.lock().in_flight.push(bytes);
+        Ok(())
+    }
+
+    /// Hands one record, registered in flight as `sequence`, to the producer.
+    async fn produce(&self, sequence: u64, record: &Record) -> Result<(), SinkError> {
         let mut message: BaseRecord<'_, [u8], [u8], usize> =
             BaseRecord::with_opaque_to(&record.topic, sequence as usize);
         if let Some(key) = &record.key {
@@ -241,7 +253,7 @@ impl KafkaSink {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
                 Err((error, _)) => {
-                    let text = failure::delivery(&error, &self.records[index].topic);
+                    let text = failure::delivery(&error, &record.topic);
                     self.shared.fail(text.clone());
                     return Err(self.failed(text));
                 }
@@ -271,19 +283,31 @@ impl Sink for KafkaSink {
             }
             self.records.clear();
             self.encoder.encode(event, &mut self.records)?;
-            for index in 0..self.records.len() {
-                self.produce(index).await?;
+            {
+                let mut state = self.shared.lock();
+                for record in self.records.drain(..) {
+                    let bytes = record.key.as_ref().map_or(0, |k| k.len())
+                        + record.value.as_ref().map_or(0, |v| v.len());
+                    self.waiting
+                        .push_back((state.in_flight.push(bytes), record));
+                }
+                // A Begin carries no data: acknowledging its position would claim the first
+                // change.
+                if !matches!(event, Event::Begin(_)) {
+                    state.in_flight.mark(position);
+                    self.written = Some(position);
+                }
             }
-            // A Begin carries no data: acknowledging its position would claim the first change.
-            if !matches!(event, Event::Begin(_)) {
-                self.shared.lock().in_flight.mark(position);
-                self.written = Some(position);
-            }
+            self.send_waiting().await?;
         }
         Ok(())
     }
 
     async fn flush(&mut self) -> Result<Option<Position>, SinkError> {
+        if self.shared.lock().failure.is_none() {
+            // A failure is recorded in the shared state, and reported just below.
+            self.send_waiting().await.ok();
+        }
         let mut state = self.shared.lock();
         if let Some(failure) = state.failure.clone()
             && !state.reported
@@ -297,8 +321,13 @@ impl Sink for KafkaSink {
 
     async fn finish(&mut self) -> Result<Option<Position>, SinkError> {
         let deadline = tokio::time::Instant::now() + self.config.shutdown_timeout;
+        let shared = Arc::clone(&self.shared);
         loop {
-            let notified = self.shared.changed.notified();
+            let notified = shared.changed.notified();
+            if self.shared.lock().failure.is_none() {
+                // A failure is recorded in the shared state, and ends the wait.
+                self.send_waiting().await.ok();
+            }
             {
                 let state = self.shared.lock();
                 if state.failure.is_some() || state.in_flight.is_empty() {
@@ -318,8 +347,16 @@ impl Sink for KafkaSink {
         self.flush().await
     }
 
+    /// Full at the in-flight bound, and while records wait for their topic's lookup.
     fn is_full(&self) -> bool {
-        Self::is_full_now(&self.shared.lock(), &self.config)
+        let state = self.shared.lock();
+        state.failure.is_none()
+            && (!self.waiting.is_empty()
+                || state.in_flight.len() >= self.config.max_in_flight_records
+                || self
+                    .config
+                    .max_in_flight_bytes
+                    .is_some_and(|max| state.in_flight.bytes() >= max))
     }
 
     fn room(&self) -> RoomFuture {

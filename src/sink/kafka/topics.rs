@@ -1,9 +1,13 @@
 //! Making sure a topic exists before the first record goes to it: it is looked up once, and
 //! created with Kafka Connect's `topic.creation.default.*` settings when missing (or the run
 //! stops, when creation is off). Brokers that cannot be reached are waited for.
+//!
+//! The lookup runs in the background ([`Topics::check`] starts it and says when it is done), so
+//! that the pipeline goes on answering the server meanwhile: the sink holds the topic's records,
+//! and says it is full, until the answer comes.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
@@ -12,9 +16,12 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::Producer as _;
 use rdkafka::types::RDKafkaRespErr;
+use tokio::sync::oneshot;
+use tokio::sync::oneshot::error::TryRecvError;
+use tokio::task::JoinHandle;
 
-use super::Producer;
 use super::failure;
+use super::{Producer, Shared};
 use crate::config::kafka::TopicCreation;
 
 /// How long one metadata request may take.
@@ -30,12 +37,33 @@ enum Lookup {
     Unreachable(String),
 }
 
-/// The topics known to exist, and how to create the others.
+/// The topics known to exist, and the lookup under way.
 pub struct Topics {
     known: HashSet<String>,
+    creator: Arc<Creator>,
+    running: Option<Running>,
+}
+
+/// Looks a topic up, and creates it when it is missing and creation is on.
+struct Creator {
     creation: Option<TopicCreation>,
     admin_config: BTreeMap<String, String>,
-    admin: Option<AdminClient<DefaultClientContext>>,
+    /// Made when the first topic is created.
+    admin: Mutex<Option<Arc<AdminClient<DefaultClientContext>>>>,
+}
+
+/// A lookup in the background: its topic, its task, and where the answer comes (`Err` is a
+/// message that stops the run) before the task notifies. Dropping it stops the task.
+struct Running {
+    topic: String,
+    task: JoinHandle<()>,
+    answer: oneshot::Receiver<Result<(), String>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl Topics {
@@ -69,28 +97,72 @@ impl Topics {
             .collect();
         Self {
             known: HashSet::new(),
-            creation,
-            admin_config,
-            admin: None,
+            creator: Arc::new(Creator {
+                creation,
+                admin_config,
+                admin: Mutex::new(None),
+            }),
+            running: None,
         }
     }
 
-    /// Whether `topic` is known to exist.
-    pub fn is_known(&self, topic: &str) -> bool {
-        self.known.contains(topic)
+    /// Whether `topic` is known to exist: `Ok(true)` once it is, `Ok(false)` while it is being
+    /// looked up (or created) in the background; `shared.changed` is notified when that ends,
+    /// and the next call gives the answer. `Err` is a message that stops the run.
+    pub fn check(
+        &mut self,
+        topic: &str,
+        producer: &Arc<Producer>,
+        shared: &Arc<Shared>,
+    ) -> Result<bool, String> {
+        if self.known.contains(topic) {
+            return Ok(true);
+        }
+        match self.running.take() {
+            Some(mut running) if running.topic == topic => match running.answer.try_recv() {
+                Ok(answer) => {
+                    answer?;
+                    self.known.insert(topic.to_owned());
+                    Ok(true)
+                }
+                Err(TryRecvError::Empty) => {
+                    self.running = Some(running);
+                    Ok(false)
+                }
+                Err(TryRecvError::Closed) => {
+                    Err(format!("looking topic {topic} up ended without an answer"))
+                }
+            },
+            _ => {
+                let (producer, shared) = (Arc::clone(producer), Arc::clone(shared));
+                let creator = Arc::clone(&self.creator);
+                let name = topic.to_owned();
+                let (send, answer) = oneshot::channel();
+                let task = tokio::spawn(async move {
+                    // The answer is in place before the sink is woken to take it.
+                    let _ = send.send(creator.ensure(&producer, &name).await);
+                    shared.changed.notify_one();
+                });
+                self.running = Some(Running {
+                    topic: topic.to_owned(),
+                    task,
+                    answer,
+                });
+                Ok(false)
+            }
+        }
     }
+}
 
+impl Creator {
     /// Makes sure `topic` exists; `Err` is a message that stops the run.
-    pub async fn ensure(&mut self, producer: &Arc<Producer>, topic: &str) -> Result<(), String> {
+    async fn ensure(&self, producer: &Arc<Producer>, topic: &str) -> Result<(), String> {
         let mut unreachable = 0u32;
         let mut created = false;
         let mut waits = 0u32;
         loop {
             match lookup(producer, topic).await {
-                Lookup::Exists => {
-                    self.known.insert(topic.to_owned());
-                    return Ok(());
-                }
+                Lookup::Exists => return Ok(()),
                 Lookup::Refused(message) => return Err(message),
                 Lookup::Unreachable(reason) => {
                     unreachable += 1;
@@ -108,34 +180,42 @@ impl Topics {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Lookup::Missing => {
-                    let Some(creation) = self.creation.clone() else {
+                    let Some(creation) = &self.creation else {
                         return Err(failure::missing_topic(topic));
                     };
-                    self.create(topic, &creation).await?;
+                    self.create(topic, creation).await?;
                     created = true;
                 }
             }
         }
     }
 
-    async fn create(&mut self, topic: &str, creation: &TopicCreation) -> Result<(), String> {
-        if self.admin.is_none() {
-            let mut config = ClientConfig::new();
-            for (key, value) in &self.admin_config {
-                config.set(key, value);
-            }
-            let admin = config
+    /// The admin client, made on first use.
+    fn admin(&self, topic: &str) -> Result<Arc<AdminClient<DefaultClientContext>>, String> {
+        let mut admin = self
+            .admin
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(admin) = admin.as_ref() {
+            return Ok(Arc::clone(admin));
+        }
+        let mut config = ClientConfig::new();
+        for (key, value) in &self.admin_config {
+            config.set(key, value);
+        }
+        let made = Arc::new(
+            config
                 .create::<AdminClient<DefaultClientContext>>()
                 .map_err(|e| {
                     format!("cannot make a Kafka admin client to create topic {topic}: {e}")
-                })?;
-            self.admin = Some(admin);
-        }
-        let Some(admin) = &self.admin else {
-            return Err(format!(
-                "cannot make a Kafka admin client to create topic {topic}"
-            ));
-        };
+                })?,
+        );
+        *admin = Some(Arc::clone(&made));
+        Ok(made)
+    }
+
+    async fn create(&self, topic: &str, creation: &TopicCreation) -> Result<(), String> {
+        let admin = self.admin(topic)?;
         let mut new_topic = NewTopic::new(
             topic,
             creation.partitions,
