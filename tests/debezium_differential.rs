@@ -58,6 +58,14 @@ struct Case {
     properties: BTreeMap<String, String>,
 }
 
+/// `PGCDC_DIFFERENTIAL_CASES=REGEX` runs only the cases whose names match (for a quick look at
+/// a few; the suite runs them all).
+static ONLY: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    std::env::var("PGCDC_DIFFERENTIAL_CASES").ok().map(|only| {
+        Regex::new(&only).expect("PGCDC_DIFFERENTIAL_CASES is not a regular expression")
+    })
+});
+
 fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for entry in std::fs::read_dir(format!("{DATA}/cases")).unwrap() {
@@ -66,6 +74,9 @@ fn cases() -> Vec<Case> {
             continue;
         }
         let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        if ONLY.as_ref().is_some_and(|only| !only.is_match(&name)) {
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         let mut properties: BTreeMap<String, String> =
             pgcdc::config::connector::parse_properties(&text)

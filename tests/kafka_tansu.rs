@@ -108,7 +108,7 @@ fn as_line(record: &Consumed) -> String {
         headers: record
             .headers
             .iter()
-            .map(|(k, v)| (k.clone(), Bytes::from(v.clone())))
+            .map(|(k, v)| (k.clone(), v.clone().map(Bytes::from)))
             .collect(),
         position: Position::new(pgoutput::Lsn::from(0), 0),
     };

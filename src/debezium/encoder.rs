@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 use crate::change::{Change, ChangeKind, Datum, Event, RelationInfo, Row};
-use crate::record::{EncodeError, Encoder, Record};
+use crate::record::{EncodeError, Encoder, Header, Record};
 
 use super::config::{BinaryMode, DebeziumConfig, TimePrecisionMode};
 use super::envelope::{message_key_schema, message_value_schema, wrap};
@@ -26,7 +26,7 @@ use super::values::{Mismatch, write_binary};
 pub struct DebeziumEncoder {
     config: DebeziumConfig,
     tables: HashMap<u32, Arc<TablePlan>>,
-    context_headers: Vec<(String, Bytes)>,
+    context_headers: Vec<Header>,
     message_topic: String,
     message_key_schema: Box<[u8]>,
     message_value_schema: Box<[u8]>,
@@ -91,7 +91,7 @@ impl DebeziumEncoder {
                 ("__debezium.context.runId", run_id),
             ]
             .into_iter()
-            .map(|(k, v)| (k.to_owned(), Bytes::copy_from_slice(v.as_bytes())))
+            .map(|(k, v)| (k.to_owned(), Some(Bytes::copy_from_slice(v.as_bytes()))))
             .collect()
         } else {
             Vec::new()
@@ -183,7 +183,7 @@ impl DebeziumEncoder {
     fn table_record(
         &mut self,
         record: TableRecord<'_>,
-        headers: Vec<(String, Bytes)>,
+        headers: Vec<Header>,
     ) -> Result<Record, Mismatch> {
         let TableRecord {
             change,
@@ -235,7 +235,7 @@ impl DebeziumEncoder {
         &mut self,
         out: &mut Vec<Record>,
         record: TableRecord<'_>,
-        headers: Vec<(String, Bytes)>,
+        headers: Vec<Header>,
     ) -> Result<(), Mismatch> {
         let Some(unwrap) = self.unwrap.clone() else {
             let record = self.table_record(record, headers)?;
@@ -251,7 +251,7 @@ impl DebeziumEncoder {
         out: &mut Vec<Record>,
         unwrap: &ExtractNewRecordState,
         record: TableRecord<'_>,
-        mut headers: Vec<(String, Bytes)>,
+        mut headers: Vec<Header>,
     ) -> Result<(), Mismatch> {
         let TableRecord {
             change,
@@ -277,7 +277,7 @@ impl DebeziumEncoder {
         if let Some(meta) = &meta {
             for field in &unwrap.add_headers {
                 if let Some(text) = meta.header_text(&field.source) {
-                    headers.push((field.name.clone(), Bytes::from(text)));
+                    headers.push((field.name.clone(), text.map(Bytes::from)));
                 }
             }
         }
@@ -401,7 +401,7 @@ impl DebeziumEncoder {
         change: &Change,
         plan: &TablePlan,
         key: Option<&[u8]>,
-        headers: Vec<(String, Bytes)>,
+        headers: Vec<Header>,
     ) {
         let Some(unwrap) = &self.unwrap else {
             out.push(self.tombstone(change, plan, key, headers));
@@ -413,7 +413,7 @@ impl DebeziumEncoder {
         let mut headers = out.last().map_or(headers, |delete| delete.headers.clone());
         for field in &unwrap.add_headers {
             if field.source == MetaSource::Envelope("op".to_owned()) {
-                headers.push((field.name.clone(), Bytes::from_static(b"d")));
+                headers.push((field.name.clone(), Some(Bytes::from_static(b"d"))));
             }
         }
         out.push(self.tombstone(change, plan, key, headers));
@@ -457,7 +457,7 @@ impl DebeziumEncoder {
         change: &Change,
         plan: &TablePlan,
         key: Option<&[u8]>,
-        headers: Vec<(String, Bytes)>,
+        headers: Vec<Header>,
     ) -> Record {
         Record {
             topic: plan.topic.clone(),
@@ -468,10 +468,10 @@ impl DebeziumEncoder {
         }
     }
 
-    fn headers_with(&self, extra: Option<(&str, &[u8])>) -> Vec<(String, Bytes)> {
+    fn headers_with(&self, extra: Option<(&str, &[u8])>) -> Vec<Header> {
         let mut headers = Vec::with_capacity(self.context_headers.len() + 1);
         if let Some((k, v)) = extra {
-            headers.push((k.to_owned(), Bytes::copy_from_slice(v)));
+            headers.push((k.to_owned(), Some(Bytes::copy_from_slice(v))));
         }
         headers.extend(self.context_headers.iter().cloned());
         headers
@@ -817,14 +817,14 @@ impl MetaValues {
         out
     }
 
-    /// The header text (`SimpleHeaderConverter`); `None` for a null, which a header here
-    /// cannot hold.
-    fn header_text(&self, source: &MetaSource) -> Option<Vec<u8>> {
+    /// The header value as `SimpleHeaderConverter` writes it: `Some(None)` for a null (a header
+    /// with a null value), `None` when the envelope has no such field (no header).
+    fn header_text(&self, source: &MetaSource) -> Option<Option<Vec<u8>>> {
         source.schema()?;
-        match self.value(source) {
+        Some(match self.value(source) {
             serde_json::Value::Null => None,
             serde_json::Value::String(text) => Some(text.into_bytes()),
             other => Some(other.to_string().into_bytes()),
-        }
+        })
     }
 }

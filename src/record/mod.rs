@@ -19,11 +19,14 @@ pub struct Record {
     pub key: Option<Bytes>,
     /// The value; `None` is a tombstone.
     pub value: Option<Bytes>,
-    /// Headers, in order.
-    pub headers: Vec<(String, Bytes)>,
+    /// Headers, in order: name and value (`None`: a header whose value is null).
+    pub headers: Vec<Header>,
     /// The position of the event the record came from.
     pub position: Position,
 }
+
+/// A record header: its name and its value (`None`: a header whose value is null).
+pub type Header = (String, Option<Bytes>);
 
 /// Turns events into records.
 pub trait Encoder: Send + Sync {
@@ -45,7 +48,7 @@ impl Record {
     /// Appends the record as one line of the file sink's format:
     /// `{"topic":...,"key":<key>,"value":<value>,"headers":[{"key":..,"value":..}]}`, with the
     /// key and value pasted verbatim (they are JSON) and `null` for a missing key or a tombstone;
-    /// `headers` only when there are any, their values as UTF-8 text.
+    /// `headers` only when there are any, their values as UTF-8 text (`null` for a null value).
     pub fn write_json_line(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"topic\":");
         write_json_string(&self.topic, out);
@@ -62,7 +65,10 @@ impl Record {
                 out.extend_from_slice(b"{\"key\":");
                 write_json_string(key, out);
                 out.extend_from_slice(b",\"value\":");
-                write_json_string(&String::from_utf8_lossy(value), out);
+                match value {
+                    Some(value) => write_json_string(&String::from_utf8_lossy(value), out),
+                    None => out.extend_from_slice(b"null"),
+                }
                 out.push(b'}');
             }
             out.push(b']');

@@ -240,7 +240,7 @@ impl KafkaSink {
             for (key, value) in &record.headers {
                 headers = headers.insert(Header {
                     key,
-                    value: Some(value.as_ref()),
+                    value: value.as_deref(),
                 });
             }
             message = message.headers(headers);

@@ -161,8 +161,8 @@ pub struct Consumed {
     pub key: Option<Vec<u8>>,
     /// The value (`None`: a tombstone).
     pub value: Option<Vec<u8>>,
-    /// The headers, in order.
-    pub headers: Vec<(String, Vec<u8>)>,
+    /// The headers, in order (`None`: a null value).
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
 /// The topics on the brokers (without internal ones starting with `__`), sorted.
@@ -250,7 +250,7 @@ pub fn consume_all(bootstrap: &str, topics_wanted: &[&str]) -> Vec<Consumed> {
             .headers()
             .map(|h| {
                 h.iter()
-                    .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
+                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
                     .collect()
             })
             .unwrap_or_default();
