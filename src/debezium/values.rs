@@ -468,27 +468,39 @@ fn write_variable_scale(out: &mut Vec<u8>, n: &Numeric) {
 fn write_clock(out: &mut String, micros: i64, pad: Option<u8>) {
     let secs = micros / 1_000_000;
     let frac = micros % 1_000_000;
-    let _ = write!(
-        out,
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    push_padded(out, secs / 3600, 2);
+    out.push(':');
+    push_padded(out, secs / 60 % 60, 2);
+    out.push(':');
+    push_padded(out, secs % 60, 2);
     match pad {
         Some(0) => {}
         Some(p) => {
-            let text = format!("{frac:06}");
+            let p = u32::from(p.min(6));
             out.push('.');
-            out.push_str(&text[..usize::from(p.min(6))]);
+            push_padded(out, frac / 10_i64.pow(6 - p), p as usize);
         }
         None if frac == 0 => {}
         None => {
-            let text = format!("{frac:06}");
+            let (mut digits, mut width) = (frac, 6);
+            while digits % 10 == 0 {
+                digits /= 10;
+                width -= 1;
+            }
             out.push('.');
-            out.push_str(text.trim_end_matches('0'));
+            push_padded(out, digits, width);
         }
     }
+}
+
+/// `value` (not negative) in decimal, with leading zeros up to `width` digits.
+fn push_padded(out: &mut String, value: i64, width: usize) {
+    let mut digits = itoa::Buffer::new();
+    let text = digits.format(value.unsigned_abs());
+    for _ in text.len()..width {
+        out.push('0');
+    }
+    out.push_str(text);
 }
 
 /// ISO 8601 in UTC with `Z`, the fraction padded to `precision` digits, the year as Java's
@@ -496,13 +508,16 @@ fn write_clock(out: &mut String, micros: i64, pad: Option<u8>) {
 fn zoned_timestamp((year, month, day): (i64, u32, u32), clock: i64, precision: u8) -> String {
     let mut text = String::with_capacity(32);
     if year > 9999 {
-        let _ = write!(text, "+{year}");
+        text.push('+');
     } else if year < 0 {
-        let _ = write!(text, "-{:04}", -year);
-    } else {
-        let _ = write!(text, "{year:04}");
+        text.push('-');
     }
-    let _ = write!(text, "-{month:02}-{day:02}T");
+    push_padded(&mut text, year, 4);
+    text.push('-');
+    push_padded(&mut text, i64::from(month), 2);
+    text.push('-');
+    push_padded(&mut text, i64::from(day), 2);
+    text.push('T');
     write_clock(&mut text, clock, Some(precision));
     text.push('Z');
     text
