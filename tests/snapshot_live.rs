@@ -63,6 +63,11 @@ fn plain(out: &Path) -> Vec<(String, String, Value)> {
         .collect()
 }
 
+/// How many snapshot rows (`read`) the file sink at `out` holds.
+fn reads(out: &Path) -> usize {
+    plain(out).iter().filter(|(op, _, _)| op == "read").count()
+}
+
 fn slot_exists(pg: &TestCluster, name: &str) -> bool {
     scalar(
         pg,
@@ -353,16 +358,51 @@ pgcdc_testkit::pg_test! {
     }
 }
 
+/// The table `big` of 300,000 rows.
+fn create_big(pg: &TestCluster) {
+    pg.psql(
+        "postgres",
+        "CREATE TABLE big (id int PRIMARY KEY, v text);
+         INSERT INTO big SELECT i, 'x' FROM generate_series(1, 300000) i;",
+    )
+    .unwrap();
+}
+
+/// Starts a snapshot of the 300,000-row table `big` into `out` with the slot `slot`, stops it
+/// with SIGTERM once two of its chunks are finished, and returns how many rows it wrote.
+async fn stop_a_snapshot_of_big(
+    pg: &TestCluster,
+    dir: &Path,
+    out: &Path,
+    sets: &[(&str, &str)],
+    slot: &str,
+) -> usize {
+    let progress = progress_file(pg, "postgres", slot);
+    let mut pgcdc = Pgcdc::spawn(dir, &args(pg, out, sets, "plain"));
+    wait_until(LIMIT, "finished chunks", || {
+        finished_chunks(&progress, "public.big") >= 2
+    })
+    .await;
+    assert!(
+        !slot_exists(pg, slot),
+        "{slot}: the snapshot ended before the stop"
+    );
+    pgcdc.signal(Signal::SIGTERM);
+    assert!(pgcdc.wait(LIMIT).await.success());
+    let partial = reads(out);
+    assert!(
+        partial > 0 && partial < 300_000,
+        "{slot}: {partial} rows before the stop"
+    );
+    partial
+}
+
 pgcdc_testkit::pg_test! {
     timeout_secs = 900;
     async fn a_snapshot_that_cannot_be_continued_starts_over(version: PgVersion) {
         let pg = start(version);
         let dir = tempfile::tempdir().unwrap();
-        pg.psql("postgres", "
-            CREATE TABLE big (id int PRIMARY KEY, v text);
-            INSERT INTO big SELECT i, 'x' FROM generate_series(1, 300000) i;
-        ").unwrap();
-        let reads = |out: &Path| plain(out).iter().filter(|(op, _, _)| op == "read").count();
+        create_big(&pg);
         for (case, says) in [
             ("the progress file is deleted", "there is no progress file"),
             ("the in-progress slot is dropped", "is not (dropped?)"),
@@ -372,13 +412,7 @@ pgcdc_testkit::pg_test! {
             let out = dir.path().join(format!("{slot}.jsonl"));
             let sets = [("slot.name", slot.as_str()), ("pgcdc.snapshot.chunk.pages", "16"), ("snapshot.fetch.size", "500")];
             let progress = progress_file(&pg, "postgres", &slot);
-            let mut pgcdc = Pgcdc::spawn(dir.path(), &args(&pg, &out, &sets, "plain"));
-            wait_until(LIMIT, "finished chunks", || finished_chunks(&progress, "public.big") >= 2).await;
-            assert!(!slot_exists(&pg, &slot), "{case}: the snapshot ended before the stop");
-            pgcdc.signal(Signal::SIGTERM);
-            assert!(pgcdc.wait(LIMIT).await.success());
-            let partial = reads(&out);
-            assert!(partial > 0 && partial < 300_000, "{case}: {partial}");
+            let partial = stop_a_snapshot_of_big(&pg, dir.path(), &out, &sets, &slot).await;
             match case {
                 "the progress file is deleted" => std::fs::remove_file(&progress).unwrap(),
                 "the in-progress slot is dropped" => {
@@ -401,19 +435,10 @@ pgcdc_testkit::pg_test! {
     async fn a_partly_read_table_that_changed_is_read_again(version: PgVersion) {
         let pg = start(version);
         let dir = tempfile::tempdir().unwrap();
-        pg.psql("postgres", "
-            CREATE TABLE big (id int PRIMARY KEY, v text);
-            INSERT INTO big SELECT i, 'x' FROM generate_series(1, 300000) i;
-        ").unwrap();
+        create_big(&pg);
         let out = dir.path().join("out.jsonl");
         let sets = [("pgcdc.snapshot.chunk.pages", "16"), ("snapshot.fetch.size", "500")];
-        let progress = progress_file(&pg, "postgres", "snap");
-        let mut pgcdc = Pgcdc::spawn(dir.path(), &args(&pg, &out, &sets, "plain"));
-        wait_until(LIMIT, "finished chunks", || finished_chunks(&progress, "public.big") >= 2).await;
-        assert!(!slot_exists(&pg, "snap"), "the snapshot ended before the stop");
-        pgcdc.signal(Signal::SIGTERM);
-        assert!(pgcdc.wait(LIMIT).await.success());
-        let partial = plain(&out).len();
+        let partial = stop_a_snapshot_of_big(&pg, dir.path(), &out, &sets, "snap").await;
         // A change of the partly delivered table while pgcdc is stopped: its finished chunks no
         // longer show it as it is, so it is read whole again and its changes are streamed.
         pg.psql("postgres", "UPDATE big SET v = 'changed' WHERE id = 1").unwrap();
@@ -479,7 +504,6 @@ pgcdc_testkit::pg_test! {
             CREATE TABLE a (id int PRIMARY KEY);
             INSERT INTO a VALUES (1), (2);
         ").unwrap();
-        let reads = |out: &Path| plain(out).iter().filter(|(op, _, _)| op == "read").count();
 
         // no_data (and its old name never): no snapshot, the slot is made.
         for (mode, slot) in [("no_data", "s_nodata"), ("never", "s_never")] {
