@@ -247,12 +247,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::config::test_props as props;
 
     #[test]
     fn defaults_and_pass_through() {

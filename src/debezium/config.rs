@@ -468,13 +468,7 @@ pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    /// Properties from pairs (shared by the other modules' tests).
-    pub(crate) fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    pub(crate) use crate::config::test_props as props;
 
     #[test]
     fn defaults_and_errors_name_the_key() {

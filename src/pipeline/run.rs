@@ -322,12 +322,7 @@ async fn session(
             "wal_level is {wal_level}, so the server does no logical decoding: run ALTER SYSTEM SET wal_level = logical; and restart PostgreSQL"
         )));
     }
-    let slot_info = slot::get(&sql, &config.slot)
-        .await
-        .map_err(|source| RunError::Sql {
-            context: "reading the slot",
-            source,
-        })?;
+    let slot_info = read_slot(&sql, &config.slot).await?;
     let slot_info = if options.replay.is_none() && !pipeline.snapshot_settled {
         match snapshot_phase(options, pipeline, shutdown, &sql, slot_info).await? {
             SnapshotOutcome::Stream(info) => info,
@@ -352,18 +347,12 @@ async fn session(
                     source,
                 })?;
             tracing::info!(slot = %config.slot, consistent_point = %point, "created the replication slot");
-            slot::get(&sql, &config.slot)
-                .await
-                .map_err(|source| RunError::Sql {
-                    context: "reading the slot",
-                    source,
-                })?
-                .ok_or_else(|| {
-                    RunError::Slot(format!(
-                        "replication slot \"{}\" vanished after it was created",
-                        config.slot
-                    ))
-                })?
+            read_slot(&sql, &config.slot).await?.ok_or_else(|| {
+                RunError::Slot(format!(
+                    "replication slot \"{}\" vanished after it was created",
+                    config.slot
+                ))
+            })?
         }
     };
     if options.replay.is_some()
@@ -613,12 +602,7 @@ async fn snapshot_phase(
         tracing::info!("snapshot.mode=initial_only: the snapshot is complete, stopping");
         return Ok(SnapshotOutcome::Stop);
     }
-    let info = slot::get(sql, &config.slot)
-        .await
-        .map_err(|source| RunError::Sql {
-            context: "reading the slot",
-            source,
-        })?;
+    let info = read_slot(sql, &config.slot).await?;
     Ok(SnapshotOutcome::Stream(info))
 }
 
@@ -853,12 +837,7 @@ async fn wait_for_slot(
     let deadline = Instant::now() + config.slot_busy_wait;
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let info = slot::get(sql, &config.slot)
-            .await
-            .map_err(|source| RunError::Sql {
-                context: "reading the slot",
-                source,
-            })?;
+        let info = read_slot(sql, &config.slot).await?;
         if info.is_none_or(|info| info.active_pid.is_none()) {
             return Ok(());
         }
@@ -891,4 +870,15 @@ impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// The slot `name` as the server has it (`None`: no such slot).
+async fn read_slot(
+    sql: &tokio_postgres::Client,
+    name: &str,
+) -> Result<Option<slot::SlotInfo>, RunError> {
+    slot::get(sql, name).await.map_err(|source| RunError::Sql {
+        context: "reading the slot",
+        source,
+    })
 }
